@@ -1,0 +1,1 @@
+"""Adapters: thin translators between a chat platform and the dialogue core."""

@@ -1,0 +1,110 @@
+"""Settings: the one place that reads the environment (and `.env`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+class Settings(BaseSettings):
+    """Every setting backbot reads. Names are the environment variable names."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    port: int = Field(default=8443, ge=1, le=65535)
+
+    discord_token: SecretStr | None = None
+    discord_api_url: str | None = None
+    discord_guild_id: int | None = None
+
+    database_url: str = "sqlite+aiosqlite:///data/backbot.db"
+    knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
+    default_timezone: str = "UTC"
+    reminder_days: str = "mon,wed,fri"
+    reminder_time: str = "18:00"
+    reminder_grace_minutes: int = Field(default=120, ge=0)
+    scheduler_tick_seconds: float = Field(default=5.0, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("telegram_token", "discord_token", "telegram_webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_none(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"unknown IANA time zone {v!r}") from e
+        return v
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _days(cls, v: str) -> str:
+        parts = [p.strip().lower()[:3] for p in v.split(",") if p.strip()]
+        if not parts or any(p not in DAY_NAMES for p in parts):
+            raise ValueError("use day names separated by commas, e.g. mon,wed,fri")
+        return ",".join(parts)
+
+    @field_validator("reminder_time")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", v.strip()):
+            raise ValueError("use 24-hour HH:MM, e.g. 18:00")
+        return v.strip()
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return v.upper()
+
+    @property
+    def reminder_weekdays(self) -> tuple[int, ...]:
+        return tuple(sorted(DAY_NAMES.index(d) for d in self.reminder_days.split(",")))
+
+    @property
+    def reminder_clock(self) -> time:
+        h, m = self.reminder_time.split(":")
+        return time(int(h), int(m))
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for the log redaction filter."""
+        vals = [self.telegram_token, self.discord_token, self.telegram_webhook_secret]
+        out = [s.get_secret_value() for s in vals if s is not None]
+        pw = re.search(r"://[^:/@]+:([^@]+)@", self.database_url)
+        if pw:
+            out.append(pw.group(1))
+        return [s for s in out if s]
+
+
+def load_settings() -> Settings:
+    """Read settings; a bad value stops start-up with one line naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        err = e.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        raise ConfigError(f"invalid setting {name}: {err['msg']}") from None
+
+
+def mask_url(url: str) -> str:
+    """Hide the password in a database URL."""
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)

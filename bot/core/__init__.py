@@ -1,0 +1,1 @@
+"""The platform-agnostic dialogue core: Incoming -> [Reply], no network, no database library."""

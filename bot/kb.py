@@ -1,0 +1,355 @@
+"""Load and validate the knowledge base (knowledge/*.yaml) into typed, immutable models.
+
+Every problem is reported with its file and entry id, so `backbot kb check` and start-up can say
+exactly what to fix. Validation is strict: unknown keys, duplicate or dangling ids and health
+content without sources are errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import KnowledgeError
+
+# A phone screen shows about 12 short lines; longer answers are split or rewritten.
+MAX_ANSWER_CHARS = 700
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+Level = Literal["beginner", "intermediate", "advanced"]
+Equipment = Literal["none", "dumbbells", "pullup_bar", "gym"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Model):
+    id: str
+    title: str
+    publisher: str
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        if not v.startswith("https://"):
+            raise ValueError("url must start with https://")
+        return v
+
+
+class FaqEntry(_Model):
+    id: str
+    question: str
+    alternates: list[str] = Field(min_length=3)
+    answer: str = Field(max_length=MAX_ANSWER_CHARS)
+    tags: list[str] = []
+    sources: list[str] = Field(min_length=1)
+    follow_up: list[str] = []
+
+
+class Exercise(_Model):
+    id: str
+    name: str
+    aliases: list[str] = []
+    muscles: list[str] = Field(min_length=1)
+    equipment: list[Equipment] = Field(min_length=1)
+    level: Level
+    pain_safe: bool
+    steps: list[str] = Field(min_length=2)
+    cues: list[str] = Field(min_length=1)
+    mistakes: list[str] = Field(min_length=1)
+    easier: str | None = None
+    harder: str | None = None
+    dose: str
+    sources: list[str] = Field(min_length=1)
+
+
+class PlanItem(_Model):
+    exercise: str
+    dose: str | None = None
+
+
+class Session(_Model):
+    id: str
+    title: str
+    items: list[PlanItem] = Field(min_length=2)
+
+
+class Plan(_Model):
+    id: str
+    level: Level | Literal["any"]
+    equipment: Equipment
+    gentle: bool = False
+    sessions: list[Session] = Field(min_length=1)
+
+
+class RedFlag(_Model):
+    id: str
+    name: str
+    patterns: list[str] = Field(min_length=1)
+    message: str = Field(max_length=MAX_ANSWER_CHARS)
+    sources: list[str] = Field(min_length=1)
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        for p in v:
+            try:
+                re.compile(p)
+            except re.error as e:
+                raise ValueError(f"pattern {p!r} is not a valid regex: {e}") from e
+        return v
+
+
+class Safety(_Model):
+    red_flags: list[RedFlag] = Field(min_length=1)
+    urgent_header: str
+    urgent_footer: str
+    negations: list[str] = []
+    disclaimer: str
+    sources: list[str] = Field(min_length=1)
+
+
+class SmalltalkIntent(_Model):
+    id: str
+    patterns: list[str] = Field(min_length=1)
+    replies: list[str] = Field(min_length=1)
+
+
+class Smalltalk(_Model):
+    intents: list[SmalltalkIntent] = Field(min_length=1)
+    scope: str
+    domain_words: list[str] = Field(min_length=10)
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    """The whole validated knowledge base."""
+
+    sources: dict[str, Source]
+    faq: tuple[FaqEntry, ...]
+    exercises: dict[str, Exercise]
+    plans: tuple[Plan, ...]
+    warmup: tuple[PlanItem, ...]
+    safety: Safety
+    smalltalk: Smalltalk
+    synonyms: dict[str, tuple[str, ...]]
+
+    def entry(self, entry_id: str) -> FaqEntry | None:
+        return next((e for e in self.faq if e.id == entry_id), None)
+
+    def cite(self, source_ids: Iterable[str]) -> str:
+        """A one-line source credit for a reply."""
+        names = dict.fromkeys(self.sources[s].publisher for s in source_ids if s in self.sources)
+        return "Source: " + ", ".join(names) if names else ""
+
+
+FILES = (
+    "sources.yaml",
+    "faq.yaml",
+    "exercises.yaml",
+    "plans.yaml",
+    "safety.yaml",
+    "smalltalk.yaml",
+    "synonyms.yaml",
+)
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, file: str, entry: str | None, msg: str) -> None:
+        where = f"{file}: {entry}" if entry else file
+        self.items.append(f"{where}: {msg}")
+
+
+def _read(directory: Path, name: str, problems: _Problems) -> dict[str, Any]:
+    path = directory / name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        problems.add(name, None, "file is missing")
+        return {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problems.add(name, None, f"not valid YAML{line}: {getattr(e, 'problem', e)}")
+        return {}
+    if not isinstance(data, dict):
+        problems.add(name, None, "top level must be a mapping")
+        return {}
+    return data
+
+
+def _fmt(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"])
+        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        parts.append(f"{loc}: {msg}" if loc else msg)
+    return "; ".join(parts)
+
+
+def _models(file: str, raw: Any, key: str, model: type[_Model], problems: _Problems) -> list[Any]:
+    items = raw.get(key) if isinstance(raw, dict) else None
+    if not isinstance(items, list):
+        problems.add(file, None, f"'{key}' must be a list")
+        return []
+    out = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        entry_id = item.get("id") if isinstance(item, dict) else None
+        label = str(entry_id) if entry_id else f"entry #{i + 1}"
+        try:
+            m = model.model_validate(item)
+        except ValidationError as e:
+            problems.add(file, label, _fmt(e))
+            continue
+        mid = getattr(m, "id", None)
+        if mid is not None:
+            if not ID_RE.match(mid):
+                problems.add(file, label, "id must be lowercase letters, digits and _")
+            if mid in seen:
+                problems.add(file, label, "duplicate id")
+            seen.add(mid)
+        out.append(m)
+    return out
+
+
+def _unknown_top(file: str, raw: dict[str, Any], allowed: set[str], problems: _Problems) -> None:
+    for k in raw:
+        if k not in allowed:
+            problems.add(file, None, f"unknown top-level key '{k}'")
+
+
+def load(directory: Path | str) -> KnowledgeBase:
+    """Load and validate the knowledge base; raise KnowledgeError listing every problem."""
+    kb, problems = _load(Path(directory))
+    if problems:
+        raise KnowledgeError(
+            f"knowledge base in {directory} has {len(problems)} problem(s):\n  "
+            + "\n  ".join(problems)
+        )
+    assert kb is not None
+    return kb
+
+
+def check(directory: Path | str) -> list[str]:
+    """Return every problem in the knowledge base (empty when valid)."""
+    return _load(Path(directory))[1]
+
+
+def _load(d: Path) -> tuple[KnowledgeBase | None, list[str]]:
+    p = _Problems()
+    raw = {name: _read(d, name, p) for name in FILES}
+
+    _unknown_top("sources.yaml", raw["sources.yaml"], {"sources"}, p)
+    sources = {s.id: s for s in _models("sources.yaml", raw["sources.yaml"], "sources", Source, p)}
+    _unknown_top("faq.yaml", raw["faq.yaml"], {"entries"}, p)
+    faq = _models("faq.yaml", raw["faq.yaml"], "entries", FaqEntry, p)
+    _unknown_top("exercises.yaml", raw["exercises.yaml"], {"exercises"}, p)
+    exercises = {
+        e.id: e for e in _models("exercises.yaml", raw["exercises.yaml"], "exercises", Exercise, p)
+    }
+    _unknown_top("plans.yaml", raw["plans.yaml"], {"plans", "warmup"}, p)
+    plans = _models("plans.yaml", raw["plans.yaml"], "plans", Plan, p)
+    warmup = _models("plans.yaml", raw["plans.yaml"], "warmup", PlanItem, p)
+
+    safety: Safety | None = None
+    try:
+        safety = Safety.model_validate(raw["safety.yaml"])
+    except ValidationError as e:
+        if raw["safety.yaml"]:
+            p.add("safety.yaml", None, _fmt(e))
+    smalltalk: Smalltalk | None = None
+    try:
+        smalltalk = Smalltalk.model_validate(raw["smalltalk.yaml"])
+    except ValidationError as e:
+        if raw["smalltalk.yaml"]:
+            p.add("smalltalk.yaml", None, _fmt(e))
+
+    synonyms: dict[str, tuple[str, ...]] = {}
+    _unknown_top("synonyms.yaml", raw["synonyms.yaml"], {"synonyms"}, p)
+    syn_raw = raw["synonyms.yaml"].get("synonyms", {})
+    if not isinstance(syn_raw, dict):
+        p.add("synonyms.yaml", None, "'synonyms' must map a canonical term to a list of variants")
+    else:
+        for canon, variants in syn_raw.items():
+            if not isinstance(variants, list) or not all(isinstance(v, str) for v in variants):
+                p.add("synonyms.yaml", str(canon), "variants must be a list of strings")
+                continue
+            synonyms[str(canon)] = tuple(variants)
+
+    # Cross-file checks: ids unique across answerable topics, no dangling references.
+    topic_ids: dict[str, str] = {}
+    for file, ids in (("faq.yaml", [e.id for e in faq]), ("exercises.yaml", list(exercises))):
+        for i in ids:
+            if i in topic_ids and topic_ids[i] != file:
+                p.add(file, i, f"id also used in {topic_ids[i]}")
+            topic_ids.setdefault(i, file)
+
+    def need_sources(file: str, entry: str, ids: list[str]) -> None:
+        for s in ids:
+            if s not in sources:
+                p.add(file, entry, f"unknown source '{s}'")
+
+    for e in faq:
+        need_sources("faq.yaml", e.id, e.sources)
+        for f in e.follow_up:
+            if f not in topic_ids:
+                p.add("faq.yaml", e.id, f"follow_up '{f}' is not a known entry")
+    for x in exercises.values():
+        need_sources("exercises.yaml", x.id, x.sources)
+        for rel in (x.easier, x.harder):
+            if rel is not None and rel not in exercises:
+                p.add("exercises.yaml", x.id, f"variant '{rel}' is not a known exercise")
+    for plan in plans:
+        for s in plan.sessions:
+            for item in s.items:
+                if item.exercise not in exercises:
+                    p.add(
+                        "plans.yaml", plan.id, f"session {s.id}: unknown exercise '{item.exercise}'"
+                    )
+                elif plan.gentle and not exercises[item.exercise].pain_safe:
+                    p.add(
+                        "plans.yaml", plan.id, f"gentle plan uses '{item.exercise}', not pain_safe"
+                    )
+    for item in warmup:
+        if item.exercise not in exercises:
+            p.add("plans.yaml", "warmup", f"unknown exercise '{item.exercise}'")
+    if plans and not any(pl.gentle for pl in plans):
+        p.add("plans.yaml", None, "needs a gentle plan (gentle: true) for pain days")
+    if safety is not None:
+        need_sources("safety.yaml", "sources", safety.sources)
+        for rf in safety.red_flags:
+            need_sources("safety.yaml", rf.id, rf.sources)
+    if smalltalk is not None:
+        seen: set[str] = set()
+        for it in smalltalk.intents:
+            if it.id in seen:
+                p.add("smalltalk.yaml", it.id, "duplicate id")
+            seen.add(it.id)
+
+    if p.items or safety is None or smalltalk is None:
+        return None, p.items or ["safety.yaml or smalltalk.yaml is empty"]
+    return (
+        KnowledgeBase(
+            sources=sources,
+            faq=tuple(faq),
+            exercises=exercises,
+            plans=tuple(plans),
+            warmup=tuple(warmup),
+            safety=safety,
+            smalltalk=smalltalk,
+            synonyms=synonyms,
+        ),
+        [],
+    )

@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy store (SQLite or PostgreSQL) and an in-memory store for tests."""
