@@ -1,0 +1,171 @@
+"""FAQ retrieval: keyword overlap (IDF-weighted, typo-tolerant) plus rapidfuzz similarity.
+
+Every FAQ question, its alternates and every exercise name and alias become "choices" pointing at
+a topic id. A query is normalised once; candidate choices come from an inverted index (so the
+cost grows with the matching choices, not the whole knowledge base), then the shortlisted ones
+are scored with rapidfuzz and the best score per topic decides: answer, suggest or fall back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from bot.core.text import Normalizer, tokens
+
+# Thresholds tuned on tests/data/dev_questions.jsonl with `backbot kb eval`.
+ANSWER_AT = 0.56
+SUGGEST_AT = 0.36
+SHORTLIST = 40
+COMMON_DF = 0.15  # tokens in more than this share of choices do not generate candidates
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A topic and how well the query matched it (0..1)."""
+
+    topic: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What retrieval concluded: `answer` is set above ANSWER_AT, else `suggestions` or neither."""
+
+    answer: Match | None
+    suggestions: tuple[Match, ...]
+    in_domain: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Choice:
+    topic: str
+    text: str
+    toks: frozenset[str]
+
+
+class Retriever:
+    """Finds the knowledge-base topic a message asks about."""
+
+    def __init__(
+        self,
+        choices: Iterable[tuple[str, str]],
+        normalizer: Normalizer,
+        domain_words: Iterable[str] = (),
+        *,
+        answer_at: float = ANSWER_AT,
+        suggest_at: float = SUGGEST_AT,
+    ) -> None:
+        self.normalize = normalizer
+        self.answer_at = answer_at
+        self.suggest_at = suggest_at
+        self._choices: list[_Choice] = []
+        seen: set[tuple[str, str]] = set()
+        for topic, raw in choices:
+            text = normalizer(raw)
+            if not text or (topic, text) in seen:
+                continue
+            seen.add((topic, text))
+            self._choices.append(_Choice(topic, " ".join(tokens(text)), frozenset(tokens(text))))
+        df: dict[str, int] = defaultdict(int)
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        for i, c in enumerate(self._choices):
+            for t in c.toks:
+                df[t] += 1
+                self._postings[t].append(i)
+        n = max(len(self._choices), 1)
+        self._idf = {t: math.log(1 + n / d) for t, d in df.items()}
+        self._common = {t for t, d in df.items() if d > COMMON_DF * n and n > 50}
+        self._vocab = sorted(self._idf)
+        self._domain = frozenset(tokens(" ".join(normalizer(w) for w in domain_words)))
+        self._correct = lru_cache(maxsize=4096)(self._correct_uncached)
+
+    @property
+    def size(self) -> int:
+        return len(self._choices)
+
+    def _correct_uncached(self, tok: str) -> str | None:
+        """Map an unknown word to a known one within a small edit distance (typos)."""
+        if tok in self._idf:
+            return tok
+        if len(tok) < 4:
+            return None
+        cutoff = 80 if len(tok) < 7 else 75
+        hit = process.extractOne(tok, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
+        return hit[0] if hit else None
+
+    def query_tokens(self, text: str) -> list[str]:
+        out = []
+        for t in tokens(self.normalize(text)):
+            c = self._correct(t)
+            if c is not None:
+                out.append(c)
+            elif t in self._domain:
+                out.append(t)
+        return out
+
+    def in_domain(self, text: str) -> bool:
+        return any(t in self._domain for t in self.query_tokens(text))
+
+    def search(self, text: str, limit: int = 3) -> list[Match]:
+        """The best `limit` topics for a message, best first."""
+        q = list(dict.fromkeys(self.query_tokens(text)))
+        if not q:
+            return []
+        q_weight = sum(self._idf.get(t, 0.0) for t in q) or 1.0
+        acc: dict[int, float] = defaultdict(float)
+        for t in q:
+            if t in self._common:
+                continue
+            w = self._idf.get(t, 0.0)
+            for i in self._postings.get(t, ()):
+                acc[i] += w
+        if not acc:  # only very common words: fall back to them
+            for t in q:
+                for i in self._postings.get(t, ()):
+                    acc[i] += self._idf.get(t, 0.0)
+        shortlist = sorted(acc, key=acc.__getitem__, reverse=True)[:SHORTLIST]
+        q_text = " ".join(q)
+        q_set = set(q)
+        best: dict[str, float] = {}
+        for i in shortlist:
+            c = self._choices[i]
+            shared = sum(self._idf[t] for t in q_set & c.toks)
+            cover_q = shared / q_weight
+            cover_d = shared / (sum(self._idf[t] for t in c.toks) or 1.0)
+            similar = fuzz.token_sort_ratio(q_text, c.text) / 100.0
+            score = 0.45 * cover_q + 0.25 * cover_d + 0.30 * similar
+            if score > best.get(c.topic, 0.0):
+                best[c.topic] = score
+        ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:limit]
+        return [Match(t, round(s, 4)) for t, s in ranked]
+
+    def decide(self, text: str) -> Result:
+        """Answer, suggestions or nothing, by the thresholds."""
+        matches = self.search(text)
+        domain = self.in_domain(text)
+        if matches and matches[0].score >= self.answer_at and domain:
+            return Result(matches[0], tuple(matches[1:]), domain)
+        sugg = tuple(m for m in matches if m.score >= self.suggest_at)
+        return Result(None, sugg if domain else (), domain)
+
+
+def kb_choices(
+    faq: Sequence[tuple[str, str, Sequence[str]]],
+    exercises: Sequence[tuple[str, str, Sequence[str]]],
+) -> list[tuple[str, str]]:
+    """Flatten FAQ (id, question, alternates) and exercises (id, name, aliases) into choices."""
+    out: list[tuple[str, str]] = []
+    for topic, question, alternates in faq:
+        out.append((topic, question))
+        out.extend((topic, a) for a in alternates)
+    for topic, name, aliases in exercises:
+        for n in (name, *aliases):
+            out.append((topic, n))
+            out.append((topic, f"how to do {n} form technique"))
+    return out

@@ -1,0 +1,110 @@
+"""Progress: sessions this week against the goal, streaks of weeks that met it, pain trend, chart."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.core.ports import PainEntry
+
+WEEKLY_GOAL = 3
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    this_week: int
+    goal: int
+    current_streak: int
+    best_streak: int
+    weeks: tuple[tuple[date, int], ...]  # (Monday, sessions) oldest first
+    pain_first: int | None
+    pain_last: int | None
+
+
+def summarize(
+    session_days: Sequence[date],
+    pain: Sequence[PainEntry],
+    today: date,
+    *,
+    chart_weeks: int = 8,
+    goal: int = WEEKLY_GOAL,
+) -> Summary:
+    """Weekly counts and streaks. The current week counts toward the streak once it meets the goal."""
+    per_week: dict[date, int] = {}
+    for d in session_days:
+        per_week[week_start(d)] = per_week.get(week_start(d), 0) + 1
+    this = week_start(today)
+    # Current streak: consecutive goal-meeting weeks ending last week (plus this week if met).
+    streak = 1 if per_week.get(this, 0) >= goal else 0
+    w = this - timedelta(weeks=1)
+    while per_week.get(w, 0) >= goal:
+        streak += 1
+        w -= timedelta(weeks=1)
+    best = run = 0
+    if per_week:
+        w = min(per_week)
+        while w <= this:
+            run = run + 1 if per_week.get(w, 0) >= goal else 0
+            best = max(best, run)
+            w += timedelta(weeks=1)
+    weeks = tuple(
+        (this - timedelta(weeks=k), per_week.get(this - timedelta(weeks=k), 0))
+        for k in range(chart_weeks - 1, -1, -1)
+    )
+    scores = [p.score for p in sorted(pain, key=lambda p: p.at)]
+    return Summary(
+        this_week=per_week.get(this, 0),
+        goal=goal,
+        current_streak=streak,
+        best_streak=max(best, streak),
+        weeks=weeks,
+        pain_first=scores[0] if scores else None,
+        pain_last=scores[-1] if scores else None,
+    )
+
+
+def render(s: Summary) -> str:
+    lines = [
+        f"**This week: {s.this_week}/{s.goal} sessions**",
+        f"Streak: {s.current_streak} week(s) meeting the goal (best: {s.best_streak}).",
+    ]
+    if s.pain_last is not None and s.pain_first is not None:
+        trend = (
+            "down" if s.pain_last < s.pain_first else "up" if s.pain_last > s.pain_first else "flat"
+        )
+        lines.append(f"Pain: {s.pain_first} → {s.pain_last}/10 over 8 weeks ({trend}).")
+    if s.this_week < s.goal:
+        left = s.goal - s.this_week
+        lines.append(f"{left} more session(s) to hit this week's goal.")
+    return "\n".join(lines)
+
+
+def chart_png(s: Summary) -> bytes:
+    """A bar chart of sessions per week (PNG bytes). matplotlib is imported here, lazily."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 3), dpi=100)
+    ax = fig.add_subplot()
+    labels = [d.strftime("%d %b") for d, _ in s.weeks]
+    counts = [n for _, n in s.weeks]
+    colors = ["#2e7d32" if n >= s.goal else "#90a4ae" for n in counts]
+    ax.bar(labels, counts, color=colors)
+    ax.axhline(s.goal, color="#c62828", linestyle="--", linewidth=1, label=f"goal {s.goal}/week")
+    ax.set_ylabel("sessions")
+    ax.set_title(f"Back sessions, last {len(s.weeks)} weeks")
+    ax.set_ylim(0, max([*counts, s.goal]) + 1)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.legend(loc="upper left", fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -1,0 +1,216 @@
+"""Text normalisation shared by retrieval, triage and intent matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+
+_APOSTROPHES = re.compile(r"['’`´]")
+_NON_WORD = re.compile(r"[^\w]+|_")
+_SPACES = re.compile(r"\s+")
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "im",
+        "i",
+        "m",
+        "me",
+        "my",
+        "mine",
+        "we",
+        "our",
+        "you",
+        "your",
+        "u",
+        "ur",
+        "it",
+        "its",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "am",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "done",
+        "to",
+        "too",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "about",
+        "into",
+        "over",
+        "under",
+        "as",
+        "and",
+        "or",
+        "but",
+        "if",
+        "so",
+        "than",
+        "then",
+        "that",
+        "this",
+        "these",
+        "those",
+        "there",
+        "here",
+        "what",
+        "whats",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "how",
+        "when",
+        "where",
+        "can",
+        "could",
+        "should",
+        "would",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "have",
+        "has",
+        "had",
+        "having",
+        "get",
+        "got",
+        "just",
+        "really",
+        "very",
+        "much",
+        "many",
+        "some",
+        "any",
+        "more",
+        "most",
+        "also",
+        "still",
+        "ever",
+        "like",
+        "pls",
+        "please",
+        "plz",
+        "thanks",
+        "thank",
+        "hey",
+        "hi",
+        "hello",
+        "ok",
+        "okay",
+        "yeah",
+        "yes",
+        "no",
+        "not",
+        "dont",
+        "cant",
+        "wont",
+        "isnt",
+        "im",
+        "ive",
+        "id",
+        "ill",
+        "someone",
+        "somebody",
+        "anyone",
+        "something",
+        "anything",
+        "thing",
+        "things",
+        "way",
+        "ways",
+        "one",
+        "ones",
+        "go",
+        "going",
+        "want",
+        "need",
+        "know",
+        "tell",
+        "say",
+        "said",
+        "make",
+        "give",
+        "gimme",
+        "lol",
+        "tbh",
+        "guys",
+        "bro",
+        "mate",
+        "dude",
+        "kinda",
+        "sorta",
+        "good",
+        "best",
+    ]
+)
+
+
+def clean(text: str) -> str:
+    """Lowercase, fold Unicode, drop apostrophes, turn every other non-word run into one space."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _APOSTROPHES.sub("", text)
+    text = _NON_WORD.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def stem(word: str) -> str:
+    """A deliberately light stemmer: plurals and -ing, so 'rows'/'rowing' meet 'row'."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+class Normalizer:
+    """Cleans text and rewrites synonyms to their canonical term (lumbar -> lower back)."""
+
+    def __init__(self, synonyms: Mapping[str, Sequence[str]]) -> None:
+        pairs: dict[str, str] = {}
+        for canon, variants in synonyms.items():
+            c = clean(canon)
+            for v in variants:
+                cv = clean(v)
+                if cv and cv != c:
+                    pairs[cv] = c
+        self._map = pairs
+        if pairs:
+            alternation = "|".join(re.escape(v) for v in sorted(pairs, key=len, reverse=True))
+            self._re: re.Pattern[str] | None = re.compile(rf"\b(?:{alternation})\b")
+        else:
+            self._re = None
+
+    def __call__(self, text: str) -> str:
+        t = clean(text)
+        if self._re is not None:
+            t = self._re.sub(lambda m: self._map[m.group(0)], t)
+        return t
+
+
+def tokens(normalized: str) -> list[str]:
+    """Content tokens of normalised text: stopwords dropped, lightly stemmed."""
+    return [stem(w) for w in normalized.split() if w not in STOPWORDS]

@@ -1,0 +1,116 @@
+"""Today's workout: deterministic per user and date, fitted to level, equipment and pain."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from datetime import date
+
+from bot.kb import Exercise, KnowledgeBase, Plan, Session
+
+GENTLE_PAIN = 6  # a pain score at or above this gets the gentle plan
+
+# When no plan matches the user's equipment exactly, use one that needs less kit.
+_FALLBACK = {
+    "gym": ("gym", "dumbbells", "pullup_bar", "none"),
+    "dumbbells": ("dumbbells", "none"),
+    "pullup_bar": ("pullup_bar", "none"),
+    "none": ("none",),
+}
+_LEVELS = ("beginner", "intermediate", "advanced")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkoutItem:
+    exercise: Exercise
+    dose: str
+
+
+@dataclass(frozen=True, slots=True)
+class Workout:
+    """One session to do today."""
+
+    plan: Plan
+    session: Session
+    items: tuple[WorkoutItem, ...]
+    warmup: tuple[WorkoutItem, ...]
+    gentle: bool
+
+
+def pick_plan(kb: KnowledgeBase, level: str, equipment: str, gentle: bool) -> Plan:
+    """The plan for a level and equipment (or the gentle plan on pain days)."""
+    if gentle:
+        return next(p for p in kb.plans if p.gentle)
+    regular = [p for p in kb.plans if not p.gentle]
+    levels = [level, *reversed(_LEVELS[: _LEVELS.index(level)])] if level in _LEVELS else []
+    for lv in [*levels, *_LEVELS]:
+        for eq in _FALLBACK.get(equipment, ("none",)):
+            for p in regular:
+                if p.level in (lv, "any") and p.equipment == eq:
+                    return p
+    return regular[0] if regular else next(p for p in kb.plans if p.gentle)
+
+
+def session_index(user_seed: str, day: date, sessions: int) -> int:
+    """Rotate A/B/C by date, offset per user so a group does not all get the same session."""
+    offset = zlib.crc32(user_seed.encode()) % sessions
+    return (day.toordinal() + offset) % sessions
+
+
+def todays_workout(
+    kb: KnowledgeBase,
+    *,
+    user_seed: str,
+    day: date,
+    level: str,
+    equipment: str,
+    pain: int | None,
+    force_gentle: bool = False,
+) -> Workout:
+    gentle = force_gentle or (pain is not None and pain >= GENTLE_PAIN)
+    plan = pick_plan(kb, level, equipment, gentle)
+    session = plan.sessions[session_index(user_seed, day, len(plan.sessions))]
+    items = tuple(
+        WorkoutItem(kb.exercises[i.exercise], i.dose or kb.exercises[i.exercise].dose)
+        for i in session.items
+    )
+    warm = tuple(
+        WorkoutItem(kb.exercises[i.exercise], i.dose or kb.exercises[i.exercise].dose)
+        for i in kb.warmup
+    )
+    return Workout(plan, session, items, warm, gentle)
+
+
+_EQUIPMENT_NAMES = {
+    "none": "no equipment",
+    "dumbbells": "dumbbells",
+    "pullup_bar": "pull-up bar",
+    "gym": "gym",
+}
+
+
+def render(w: Workout) -> str:
+    """A phone-sized workout card."""
+    if w.gentle:
+        head = f"**Today: gentle session {w.session.id} — {w.session.title}**"
+        sub = "Easy movement for a sore back. Move slowly, stay in a pain-free range."
+    else:
+        head = f"**Today: session {w.session.id} — {w.session.title}**"
+        sub = f"{w.plan.level.capitalize()}, {_EQUIPMENT_NAMES.get(w.plan.equipment, '')}."
+    warm = ", ".join(f"{i.exercise.name} {i.dose}" for i in w.warmup)
+    lines = [head, sub, f"Warm-up: {warm}" if warm else ""]
+    lines += [f"{n}. {i.exercise.name} — {i.dose}" for n, i in enumerate(w.items, 1)]
+    lines.append("Stop any move that causes sharp or spreading pain.")
+    return "\n".join(x for x in lines if x)
+
+
+def render_exercise(x: Exercise, cite: str) -> str:
+    """How to do one exercise, short enough for a phone."""
+    steps = "\n".join(f"{n}. {s}" for n, s in enumerate(x.steps, 1))
+    parts = [
+        f"**{x.name}** — {x.dose}",
+        steps,
+        "Cue: " + " ".join(x.cues),
+        "Avoid: " + " ".join(x.mistakes),
+    ]
+    return "\n".join(p for p in (*parts, cite) if p)
