@@ -1,0 +1,186 @@
+"""SQLAlchemy 2 typed models: the schema behind `SqlStore` (SQLite by default, PostgreSQL in production).
+
+Every instant is stored as timezone-aware UTC. SQLite has no time zone type, so `UtcDateTime`
+stores UTC there and hands back aware datetimes on both backends. Every foreign key cascades on
+delete; `SqlStore.forget` still deletes each table explicitly so it never depends on that.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+logger = logging.getLogger(__name__)
+
+# Named constraints make migrations reproducible on both backends (Alembic needs names to drop
+# or alter a constraint, and SQLite would otherwise leave them anonymous).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Now as an aware UTC datetime (never the naive `datetime.utcnow()`)."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that goes in aware (any zone) and always comes out aware UTC.
+
+    PostgreSQL keeps `timestamptz`; SQLite stores naive UTC text, so the zone is stripped on the
+    way in and put back on the way out. Naive input is refused: its meaning would be a guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; use an aware UTC value")
+        value = value.astimezone(UTC)
+        # SQLite compares timestamps as text, so one fixed (UTC, naive) format keeps order right.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with the shared naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON()}
+
+
+_FK = {"ondelete": "CASCADE"}
+
+
+class User(Base):
+    """A person on one platform, with their coaching settings.
+
+    `has_profile` is False for a row created only because some other record needed a user (a
+    flow state before onboarding finished, say): `get_profile` then answers None, as the
+    in-memory store does.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    level: Mapped[str] = mapped_column(String(32), default="beginner")
+    equipment: Mapped[str] = mapped_column(String(32), default="none")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    has_profile: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FlowStateRow(Base):
+    """The one multi-step conversation a user is in; the user id is the key."""
+
+    __tablename__ = "flow_states"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", **_FK), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(64))
+    step: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkoutLog(Base):
+    """A workout on the user's local date; at most one per day."""
+
+    __tablename__ = "workout_logs"
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", **_FK))
+    day: Mapped[date] = mapped_column(Date)
+    logged_at: Mapped[datetime] = mapped_column()
+
+
+class PainScore(Base):
+    """A 0-10 pain score; read back by time range for /progress."""
+
+    __tablename__ = "pain_scores"
+    __table_args__ = (
+        CheckConstraint("score >= 0 AND score <= 10", name="score_range"),
+        Index("ix_pain_scores_user_id_at", "user_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", **_FK))
+    score: Mapped[int] = mapped_column(SmallInteger)
+    at: Mapped[datetime] = mapped_column()
+
+
+class ReminderScheduleRow(Base):
+    """When to nudge a user. The scheduler scans `next_due_at`, hence its index."""
+
+    __tablename__ = "reminder_schedules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", **_FK), unique=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    days: Mapped[str] = mapped_column(String(32))  # "0,2,4", Monday=0
+    at: Mapped[str] = mapped_column(String(5))  # "HH:MM", local to `timezone`
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Delivery(Base):
+    """One attempt to deliver one due reminder; the unique key makes a double send impossible."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("schedule_id", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("reminder_schedules.id", **_FK))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", **_FK), index=True)
+    due_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Children first: the order `forget` deletes in, and the order to drop tables in.
+USER_TABLES = (Delivery, ReminderScheduleRow, PainScore, WorkoutLog, FlowStateRow, User)

@@ -1,0 +1,542 @@
+"""SqlStore: the `bot.core.ports.Store` the bot runs on, on SQLite (default) or PostgreSQL.
+
+Usage::
+
+    store = await open_store(settings.database_url)   # creates the file, migrates to head
+    ...
+    await store.close()
+
+Every method returns the plain dataclasses of `bot.core.ports`, never ORM objects. A database
+that cannot be reached surfaces as `StorageUnavailable` (one line, password masked), so the
+dialogue can still answer questions and say that a write did not happen. Writes are retried once
+on a transient failure. The scheduler adds its own queries on `store.engine` /
+`store.sessionmaker`; this module holds the SQL the dialogue core needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.util import CommandError
+from sqlalchemy import Connection, Delete, delete, event, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from bot.config import mask_url
+from bot.core.ports import FlowState, PainEntry, Profile, ReminderSchedule, UserKey
+from bot.errors import ConfigError, StorageUnavailable
+from bot.storage.models import (
+    Delivery,
+    FlowStateRow,
+    PainScore,
+    ReminderScheduleRow,
+    User,
+    WorkoutLog,
+    utcnow,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/backbot.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 5000
+POSTGRES_CONNECT_TIMEOUT_S = 10.0
+RETRY_DELAY_S = 0.2
+
+# What "the database is not there" looks like: driver errors wrapped by SQLAlchemy, and raw
+# socket errors (asyncpg raises ConnectionRefusedError/gaierror before SQLAlchemy sees a DBAPI
+# error). ConnectionError and TimeoutError are both OSErrors.
+UNAVAILABLE: tuple[type[BaseException], ...] = (DBAPIError, OSError)
+
+
+def _transient(exc: BaseException) -> bool:
+    """True when the same write may well succeed a moment later (lost connection, busy file)."""
+    if isinstance(exc, IntegrityError):
+        return False
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError | OSError)
+
+
+def _reason(exc: BaseException, secret: str | None = None) -> str:
+    """One short line about what went wrong: no SQL, no parameters, no password."""
+    orig: BaseException = getattr(exc, "orig", None) or exc
+    msg = " ".join(str(orig).split())
+    # asyncpg errors come through SQLAlchemy's adapter as "<class 'asyncpg....X'>: message".
+    msg = re.sub(r"^<class '(?:[\w]+\.)*(\w+)'>:\s*", r"\1: ", msg)
+    name = type(orig).__name__
+    reason = msg if msg.startswith(name) or re.match(r"^\w+: ", msg) else f"{name}: {msg}"
+    reason = reason.rstrip(": ") or name
+    if secret:
+        reason = reason.replace(secret, "***")
+    return reason[:200]
+
+
+def _aware(value: datetime, what: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware, got naive {value.isoformat()}")
+    return value
+
+
+def _days_to_text(days: tuple[int, ...]) -> str:
+    return ",".join(str(d) for d in sorted(set(days)))
+
+
+def _days_from_text(value: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in value.split(",") if p.strip())
+
+
+def _clock_from_text(value: str) -> time:
+    hour, minute = value.split(":")
+    return time(int(hour), int(minute))
+
+
+def _normalize_url(database_url: str) -> URL:
+    """Parse DATABASE_URL and pick the async driver when a plain scheme was given."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        raise ConfigError(
+            f"invalid setting DATABASE_URL: cannot parse {mask_url(database_url)!r}"
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "sqlite" and url.drivername == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+    elif backend in ("postgresql", "postgres") and "+" not in url.drivername:
+        # Hosting providers hand out postgres:// URLs; asyncpg is the driver we ship.
+        url = url.set(drivername="postgresql+asyncpg")
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            "invalid setting DATABASE_URL: use sqlite+aiosqlite:// or postgresql+asyncpg://"
+        )
+    return url
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    db = url.database
+    if not db or db == ":memory:" or db.startswith("file:") or url.query.get("mode") == "memory":
+        return None
+    return Path(db)
+
+
+def _on_sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+    """Per-connection SQLite setup: real foreign keys, WAL, a busy timeout, our own BEGIN."""
+    # Let SQLAlchemy emit BEGIN itself (see _on_sqlite_begin) instead of the driver's implicit
+    # one, so DDL in migrations is transactional and reads see one snapshot.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL is still crash-safe for the database; it only skips an fsync per commit.
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _on_sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def create_engine(database_url: str) -> AsyncEngine:
+    """An async engine for DATABASE_URL; for SQLite, creates the file's directory first."""
+    url = _normalize_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        path = _sqlite_file(url)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StorageUnavailable(
+                    f"cannot reach the database at DATABASE_URL={mask_url(database_url)}: "
+                    f"cannot create directory {path.parent}: {e.strerror or e}"
+                ) from e
+        engine = create_async_engine(url)
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if url.drivername == "postgresql+asyncpg":
+        connect_args["timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+    return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def alembic_config() -> Config:
+    """Alembic configured from code: no alembic.ini needed, migrations ship in the package."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+async def run_migrations(engine: AsyncEngine, revision: str = "head") -> str | None:
+    """Upgrade the database behind `engine` to `revision`; return the revision it ends at.
+
+    Alembic is synchronous; `run_sync` runs it on the async connection through SQLAlchemy's
+    greenlet bridge, so this works inside a running event loop.
+    """
+
+    def _upgrade(conn: Connection) -> str | None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        return MigrationContext.configure(conn).get_current_revision()
+
+    async with engine.begin() as conn:
+        return await conn.run_sync(_upgrade)
+
+
+async def open_store(database_url: str = DEFAULT_DATABASE_URL, *, migrate: bool = True) -> SqlStore:
+    """Connect to DATABASE_URL (migrating to head unless told not to) and return the store.
+
+    Raises StorageUnavailable naming the masked URL when the database cannot be reached.
+    """
+    engine = create_engine(database_url)
+    where = f"DATABASE_URL={mask_url(database_url)}"
+    try:
+        if migrate:
+            rev = await run_migrations(engine)
+            logger.info("database at %s is at revision %s", mask_url(database_url), rev)
+        else:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+    except UNAVAILABLE as e:
+        await engine.dispose()
+        raise StorageUnavailable(
+            f"cannot reach the database at {where}: {_reason(e, engine.url.password)}"
+        ) from e
+    except CommandError as e:
+        await engine.dispose()
+        raise StorageUnavailable(f"cannot migrate the database at {where}: {e}") from e
+    return SqlStore(engine)
+
+
+def upgrade(database_url: str = DEFAULT_DATABASE_URL) -> str | None:
+    """`backbot db upgrade`: migrate DATABASE_URL to head; return the revision it is at."""
+
+    async def _main() -> str | None:
+        engine = create_engine(database_url)
+        try:
+            return await run_migrations(engine)
+        except UNAVAILABLE as e:
+            raise StorageUnavailable(
+                f"cannot reach the database at DATABASE_URL={mask_url(database_url)}: "
+                f"{_reason(e, engine.url.password)}"
+            ) from e
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_main())
+
+
+def _of(key: UserKey) -> tuple[Any, ...]:
+    """WHERE clause selecting one user's row in `users`."""
+    return (User.platform == key.platform, User.user_id == key.user_id)
+
+
+class SqlStore:
+    """`bot.core.ports.Store` on SQLAlchemy. `engine` and `sessionmaker` are public on purpose:
+    the scheduler runs its own claim/delivery queries on them."""
+
+    def __init__(self, engine: AsyncEngine, *, retry_delay: float = RETRY_DELAY_S) -> None:
+        self.engine = engine
+        self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            engine, expire_on_commit=False
+        )
+        self.dialect = engine.dialect.name
+        self._retry_delay = retry_delay
+        self._label = mask_url(engine.url.render_as_string(hide_password=False))
+        self._secret = engine.url.password
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    async def _run(self, op: Callable[[AsyncSession], Awaitable[T]], *, write: bool) -> T:
+        """Run `op` in one transaction; map driver failures to StorageUnavailable.
+
+        A write gets one more try after a transient failure (a dropped pooled connection, a
+        SQLite file busy past its timeout); reads fail fast, since the caller has a fallback.
+        """
+        tries = 2 if write else 1
+        for attempt in range(1, tries + 1):
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    return await op(session)
+            except UNAVAILABLE as e:
+                reason = _reason(e, self._secret)
+                if attempt < tries and _transient(e):
+                    logger.warning("database write failed, retrying once: %s", reason)
+                    await asyncio.sleep(self._retry_delay)
+                    continue
+                logger.error("database unavailable at %s: %s", self._label, reason)
+                raise StorageUnavailable(
+                    f"database unavailable (DATABASE_URL={self._label}): {reason}"
+                ) from e
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _insert(self, model: Any) -> Any:
+        """INSERT with ON CONFLICT support for the engine's dialect."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(model)
+
+    async def _ensure_user(self, session: AsyncSession, key: UserKey) -> int:
+        """The user's row id, creating a bare row (no profile yet) when needed.
+
+        The INSERT comes first on purpose: on SQLite it takes the write lock at the start of
+        the transaction, and two first messages from one user cannot both insert.
+        """
+        await session.execute(
+            self._insert(User)
+            .values(platform=key.platform, user_id=key.user_id, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["platform", "user_id"])
+        )
+        uid = await session.scalar(select(User.id).where(*_of(key)))
+        assert uid is not None
+        return uid
+
+    # -- profile ---------------------------------------------------------------------------
+
+    async def get_profile(self, key: UserKey) -> Profile | None:
+        async def op(s: AsyncSession) -> Profile | None:
+            row = await s.scalar(select(User).where(*_of(key), User.has_profile.is_(True)))
+            if row is None:
+                return None
+            return Profile(
+                key=key,
+                display_name=row.display_name,
+                level=row.level,
+                equipment=row.equipment,
+                timezone=row.timezone,
+                onboarded=row.onboarded,
+                created_at=row.created_at,
+            )
+
+        return await self._run(op, write=False)
+
+    async def save_profile(self, profile: Profile) -> None:
+        key = profile.key
+        fields: dict[str, Any] = {
+            "display_name": profile.display_name,
+            "level": profile.level,
+            "equipment": profile.equipment,
+            "timezone": profile.timezone,
+            "onboarded": profile.onboarded,
+            "has_profile": True,
+        }
+        if profile.created_at is not None:
+            fields["created_at"] = _aware(profile.created_at, "created_at")
+
+        async def op(s: AsyncSession) -> None:
+            stmt = self._insert(User).values(
+                platform=key.platform,
+                user_id=key.user_id,
+                **{"created_at": utcnow(), **fields},
+            )
+            await s.execute(
+                stmt.on_conflict_do_update(index_elements=["platform", "user_id"], set_=fields)
+            )
+
+        await self._run(op, write=True)
+
+    # -- conversation state ----------------------------------------------------------------
+
+    async def get_state(self, key: UserKey) -> FlowState | None:
+        async def op(s: AsyncSession) -> FlowState | None:
+            row = await s.scalar(
+                select(FlowStateRow).join(User, User.id == FlowStateRow.user_id).where(*_of(key))
+            )
+            if row is None:
+                return None
+            return FlowState(flow=row.flow, step=row.step, data=dict(row.data or {}))
+
+        return await self._run(op, write=False)
+
+    async def save_state(self, key: UserKey, state: FlowState | None) -> None:
+        async def op(s: AsyncSession) -> None:
+            if state is None:
+                uid = select(User.id).where(*_of(key)).scalar_subquery()
+                await s.execute(
+                    delete(FlowStateRow)
+                    .where(FlowStateRow.user_id == uid)
+                    .execution_options(synchronize_session=False)
+                )
+                return
+            uid_ = await self._ensure_user(s, key)
+            values = {
+                "flow": state.flow,
+                "step": state.step,
+                "data": dict(state.data),
+                "updated_at": utcnow(),
+            }
+            await s.execute(
+                self._insert(FlowStateRow)
+                .values(user_id=uid_, **values)
+                .on_conflict_do_update(index_elements=["user_id"], set_=values)
+            )
+
+        await self._run(op, write=True)
+
+    # -- workouts and pain -----------------------------------------------------------------
+
+    async def log_session(self, key: UserKey, day: date, at: datetime) -> bool:
+        """Record a workout on `day` (the user's local date); False if that day was logged."""
+        _aware(at, "at")
+
+        async def op(s: AsyncSession) -> bool:
+            uid = await self._ensure_user(s, key)
+            # ON CONFLICT DO NOTHING + RETURNING: one round trip, and no error to catch when the
+            # day is already there (the unique key decides, also under concurrency).
+            res = await s.execute(
+                self._insert(WorkoutLog)
+                .values(user_id=uid, day=day, logged_at=at)
+                .on_conflict_do_nothing(index_elements=["user_id", "day"])
+                .returning(WorkoutLog.id)
+            )
+            return res.scalar_one_or_none() is not None
+
+        return await self._run(op, write=True)
+
+    async def session_days(self, key: UserKey, since: date) -> list[date]:
+        async def op(s: AsyncSession) -> list[date]:
+            rows = await s.scalars(
+                select(WorkoutLog.day)
+                .join(User, User.id == WorkoutLog.user_id)
+                .where(*_of(key), WorkoutLog.day >= since)
+                .order_by(WorkoutLog.day)
+            )
+            return list(rows)
+
+        return await self._run(op, write=False)
+
+    async def log_pain(self, key: UserKey, score: int, at: datetime) -> None:
+        if not 0 <= score <= 10:
+            raise ValueError(f"pain score must be between 0 and 10, got {score}")
+        _aware(at, "at")
+
+        async def op(s: AsyncSession) -> None:
+            uid = await self._ensure_user(s, key)
+            s.add(PainScore(user_id=uid, score=score, at=at))
+
+        await self._run(op, write=True)
+
+    async def pain_since(self, key: UserKey, since: datetime) -> list[PainEntry]:
+        _aware(since, "since")
+
+        async def op(s: AsyncSession) -> list[PainEntry]:
+            rows = await s.execute(
+                select(PainScore.score, PainScore.at)
+                .join(User, User.id == PainScore.user_id)
+                .where(*_of(key), PainScore.at >= since)
+                .order_by(PainScore.at, PainScore.id)
+            )
+            return [PainEntry(score=score, at=at) for score, at in rows]
+
+        return await self._run(op, write=False)
+
+    # -- reminders -------------------------------------------------------------------------
+
+    async def get_reminder(self, key: UserKey) -> ReminderSchedule | None:
+        async def op(s: AsyncSession) -> ReminderSchedule | None:
+            row = await s.scalar(
+                select(ReminderScheduleRow)
+                .join(User, User.id == ReminderScheduleRow.user_id)
+                .where(*_of(key))
+            )
+            if row is None:
+                return None
+            return ReminderSchedule(
+                key=key,
+                chat_id=row.chat_id,
+                days=_days_from_text(row.days),
+                at=_clock_from_text(row.at),
+                timezone=row.timezone,
+                active=row.active,
+                paused_until=row.paused_until,
+                next_due_at=row.next_due_at,
+            )
+
+        return await self._run(op, write=False)
+
+    async def save_reminder(self, schedule: ReminderSchedule) -> None:
+        key = schedule.key
+        if schedule.next_due_at is not None:
+            _aware(schedule.next_due_at, "next_due_at")
+        values: dict[str, Any] = {
+            "platform": key.platform,
+            "chat_id": schedule.chat_id,
+            "days": _days_to_text(schedule.days),
+            "at": schedule.at.strftime("%H:%M"),
+            "timezone": schedule.timezone,
+            "active": schedule.active,
+            "paused_until": schedule.paused_until,
+            "next_due_at": schedule.next_due_at,
+            "updated_at": utcnow(),
+        }
+
+        async def op(s: AsyncSession) -> None:
+            uid = await self._ensure_user(s, key)
+            await s.execute(
+                self._insert(ReminderScheduleRow)
+                .values(user_id=uid, **values)
+                .on_conflict_do_update(index_elements=["user_id"], set_=values)
+            )
+
+        await self._run(op, write=True)
+
+    # -- /forget ---------------------------------------------------------------------------
+
+    async def forget(self, key: UserKey) -> int:
+        """Delete every row of this user in every table; return how many rows went.
+
+        Each table is deleted explicitly, children first, rather than trusting ON DELETE
+        CASCADE alone: a SQLite connection opened elsewhere without PRAGMA foreign_keys would
+        otherwise leave the user's data behind.
+        """
+
+        async def op(s: AsyncSession) -> int:
+            uid = select(User.id).where(*_of(key)).scalar_subquery()
+            schedules = select(ReminderScheduleRow.id).where(ReminderScheduleRow.user_id == uid)
+            stmts: list[Delete] = [
+                delete(Delivery).where(
+                    or_(Delivery.user_id == uid, Delivery.schedule_id.in_(schedules))
+                ),
+                *(
+                    delete(model).where(model.user_id == uid)
+                    for model in (ReminderScheduleRow, PainScore, WorkoutLog, FlowStateRow)
+                ),
+                delete(User).where(*_of(key)),
+            ]
+            total = 0
+            for stmt in stmts:
+                res = await s.execute(stmt.execution_options(synchronize_session=False))
+                total += max(getattr(res, "rowcount", 0) or 0, 0)
+            return total
+
+        n = await self._run(op, write=True)
+        # No user id in the log: the point of /forget is that we stop holding on to it.
+        logger.info("forgot a %s user (%d rows)", key.platform, n)
+        return n
