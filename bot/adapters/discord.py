@@ -1,0 +1,373 @@
+"""Discord adapter: discord.py Client + app_commands; DMs, mentions, slash commands, buttons.
+
+A translator only: Discord events become `Incoming`, `Reply` objects become messages, and
+Discord errors become bot.errors types. What to say is the dialogue core's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+
+from bot.adapters import render
+from bot.adapters.base import Handler
+from bot.config import Settings
+from bot.core.commands import COMMANDS, Command
+from bot.core.types import Address, Incoming, Reply
+from bot.errors import Blocked, RateLimited, SendError, TransientError
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+ACTION_PREFIX = "bb:"
+CUSTOM_ID_LIMIT = 100
+MAX_BUTTONS = 25  # 5 rows of 5
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a minute."
+# discord.py sleeps through shorter 429s itself; longer waits belong to the scheduler.
+MAX_RATELIMIT_WAIT = 30.0
+# Discord fails an interaction that gets no response within 3 s; defer before that.
+DEFER_AFTER = 2.0
+
+
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bb:(?P<action>.+)"):
+    """A button whose custom_id carries its action, so it works on messages sent before a restart."""
+
+    def __init__(self, action: str, label: str = "…") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80],
+                style=discord.ButtonStyle.secondary,
+                custom_id=ACTION_PREFIX + action,
+            )
+        )
+        self.action = action
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+    ) -> ActionButton:
+        return cls(match["action"], getattr(item, "label", None) or "…")
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        client = interaction.client
+        if isinstance(client, _Client):
+            await client.adapter.on_interaction(interaction, action=self.action)
+
+
+class _Client(discord.Client):
+    """discord.Client wired to the adapter; default intents only (no message_content)."""
+
+    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
+        super().__init__(intents=discord.Intents.default(), **options)
+        self.adapter = adapter
+        self.tree = app_commands.CommandTree(self)
+        self.tree.error(self._on_tree_error)
+        self.ready_event = asyncio.Event()
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(ActionButton)
+        for cmd in COMMANDS:
+            self.tree.add_command(_slash_command(cmd, self.adapter.on_interaction))
+        guild_id = self.adapter.settings.discord_guild_id
+        if guild_id:
+            # Guild commands appear at once; global ones can take up to an hour to propagate.
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        else:
+            synced = await self.tree.sync()
+        logger.info("Synced %d slash commands (guild %s)", len(synced), guild_id or "global")
+
+    async def on_ready(self) -> None:
+        logger.info("Discord connected as %s", self.user)
+        self.ready_event.set()
+
+    async def on_message(self, message: discord.Message) -> None:
+        await self.adapter.on_message(message)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        exc = _current_exception()
+        channel = args[0].channel if args and isinstance(args[0], discord.Message) else None
+        await self.adapter.report(exc, event_method, channel=channel)
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        await self.adapter.report(error, "slash command", interaction=interaction)
+
+
+def _current_exception() -> BaseException | None:
+    import sys
+
+    return sys.exc_info()[1]
+
+
+InteractionCallback = Callable[..., Awaitable[None]]
+
+
+def _slash_command(
+    cmd: Command, dispatch: InteractionCallback
+) -> app_commands.Command[Any, Any, Any]:
+    """Build one slash command from the shared table; its text goes to the core as "/name arg"."""
+
+    async def no_arg(interaction: discord.Interaction) -> None:
+        await dispatch(interaction, text=f"/{cmd.name}")
+
+    async def text_arg(interaction: discord.Interaction, arg: str | None = None) -> None:
+        await dispatch(interaction, text=f"/{cmd.name} {arg or ''}".strip())
+
+    async def score_arg(
+        interaction: discord.Interaction, arg: app_commands.Range[int, 0, 10] | None = None
+    ) -> None:
+        await dispatch(interaction, text=f"/{cmd.name} {'' if arg is None else arg}".strip())
+
+    if cmd.arg is None:
+        callback: Any = no_arg
+    else:
+        callback = score_arg if cmd.name == "pain" else text_arg
+        callback = app_commands.rename(arg=cmd.arg)(callback)
+        callback = app_commands.describe(arg=cmd.arg_description or cmd.arg)(callback)
+    return app_commands.Command(name=cmd.name, description=cmd.description, callback=callback)
+
+
+def render_reply(reply: Reply) -> list[dict[str, Any]]:
+    """Reply → keyword arguments for one or more `send` calls (buttons and image go last)."""
+    chunks = render.split_text(render.to_discord_markdown(reply.text), render.DISCORD_LIMIT)
+    messages: list[dict[str, Any]] = [{"content": c} for c in chunks] or [{}]
+    last = messages[-1]
+    if reply.buttons:
+        view = discord.ui.View(timeout=None)
+        for b in reply.buttons[:MAX_BUTTONS]:
+            if len(ACTION_PREFIX + b.action) > CUSTOM_ID_LIMIT:
+                logger.warning("Dropping button %r: action longer than a custom_id", b.label)
+                continue
+            view.add_item(ActionButton(b.action, b.label))
+        last["view"] = view
+    if reply.image:
+        last["file"] = discord.File(io.BytesIO(reply.image), filename="progress.png")
+    return [m for m in messages if m]
+
+
+class DiscordSender:
+    """Sends bot-initiated messages (reminders) and maps Discord errors to bot.errors."""
+
+    platform = PLATFORM
+
+    def __init__(self, adapter: DiscordAdapter) -> None:
+        self._adapter = adapter
+
+    async def send(self, address: Address, reply: Reply) -> None:
+        client = self._adapter.client
+        if client is None or client.is_closed():
+            raise TransientError("Discord client is not running")
+        try:
+            try:
+                # chat_id is normally a channel id (DM or guild) taken from an Incoming.
+                channel: discord.abc.Messageable = client.get_partial_messageable(
+                    int(address.chat_id)
+                )
+                await _deliver(channel, reply)
+            except discord.NotFound as e:
+                if e.code != 10003:  # not "Unknown Channel": nothing else to try
+                    raise
+                # A user id instead: open (or reuse) the DM channel with that user.
+                user = await client.fetch_user(int(address.chat_id))
+                await _deliver(await user.create_dm(), reply)
+        except discord.RateLimited as e:
+            raise RateLimited(e.retry_after) from e
+        except (discord.Forbidden, discord.NotFound) as e:
+            raise Blocked(f"cannot message {address.chat_id}: {e.code}") from e
+        except discord.DiscordServerError as e:
+            raise TransientError(f"Discord server error {e.status}") from e
+        except discord.HTTPException as e:
+            if e.status == 429:  # a 429 discord.py did not retry (e.g. no Via header)
+                raise RateLimited(_retry_after(e)) from e
+            if e.status >= 500:
+                raise TransientError(f"Discord server error {e.status}") from e
+            raise SendError(f"Discord refused the message: {e.status} {e.code}") from e
+        except (TimeoutError, aiohttp.ClientError, OSError) as e:
+            raise TransientError(f"network error: {type(e).__name__}") from e
+
+
+def _retry_after(e: discord.HTTPException) -> float:
+    try:
+        return float(e.response.headers.get("Retry-After", 1.0))
+    except (TypeError, ValueError):
+        return 1.0
+
+
+async def _deliver(channel: discord.abc.Messageable, reply: Reply) -> None:
+    for kwargs in render_reply(reply):
+        await channel.send(**kwargs)
+
+
+class DiscordAdapter:
+    """Runs a discord.py client that feeds the handler and renders its replies."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        handler: Handler,
+        *,
+        guild_ready_timeout: float = 2.0,
+        ready_timeout: float = 30.0,
+    ) -> None:
+        if settings.discord_token is None:
+            raise ValueError("DISCORD_TOKEN is not set")
+        self.settings = settings
+        self.handler = handler
+        self.guild_ready_timeout = guild_ready_timeout
+        self.ready_timeout = ready_timeout
+        self.client: _Client | None = None
+        self.sender = DiscordSender(self)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Log in and connect in a background task; return once the gateway says READY."""
+        if self.settings.discord_api_url:
+            await self._point_at(self.settings.discord_api_url.rstrip("/"))
+        self.client = _Client(
+            self,
+            guild_ready_timeout=self.guild_ready_timeout,
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
+        )
+        token = self.settings.discord_token.get_secret_value()  # type: ignore[union-attr]
+        self._task = asyncio.create_task(self.client.start(token), name="discord-client")
+        ready = asyncio.create_task(self.client.ready_event.wait())
+        done, _ = await asyncio.wait(
+            {self._task, ready}, timeout=self.ready_timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        if ready in done:
+            return
+        ready.cancel()
+        if self._task in done:
+            self._task.result()  # re-raises LoginFailure and friends
+            raise TransientError("Discord client stopped before it was ready")
+        await self.stop()
+        raise TransientError(f"Discord not ready within {self.ready_timeout:.0f}s")
+
+    @staticmethod
+    async def _point_at(api_url: str) -> None:
+        """Use another REST root and ask it for the gateway (a plain Client never asks)."""
+        discord.http.Route.BASE = api_url
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            async with session.get(f"{api_url}/gateway") as resp:
+                resp.raise_for_status()
+                url = (await resp.json(content_type=None))["url"]
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+
+    async def stop(self) -> None:
+        if self.client is not None and not self.client.is_closed():
+            await self.client.close()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=5)
+            except (TimeoutError, asyncio.CancelledError, discord.DiscordException):
+                pass
+            self._task = None
+
+    # ---------------------------------------------------------------- inbound
+    async def on_message(self, message: discord.Message) -> None:
+        """Translate a DM or guild message; the core decides whether to answer."""
+        me = self.client.user if self.client else None
+        if me is None or message.author.bot or message.author.id == me.id:
+            return
+        is_group = message.guild is not None
+        mentioned = not is_group or me in message.mentions
+        text = re.sub(rf"<@!?{me.id}>", "", message.content).strip()
+        incoming = Incoming(
+            platform=PLATFORM,
+            user_id=str(message.author.id),
+            chat_id=str(message.channel.id),
+            text=text,
+            display_name=message.author.display_name,
+            is_group=is_group,
+            mentioned=mentioned,
+        )
+        for reply in await self.handler(incoming):
+            await _deliver(message.channel, reply)
+
+    async def on_interaction(
+        self, interaction: discord.Interaction[Any], *, text: str = "", action: str | None = None
+    ) -> None:
+        """A slash command (text "/name arg") or a button click (action) → the core → responses."""
+        try:
+            await self._answer(interaction, text, action)
+        except Exception as exc:
+            await self.report(exc, "interaction", interaction=interaction)
+
+    async def _answer(
+        self, interaction: discord.Interaction[Any], text: str, action: str | None
+    ) -> None:
+        in_guild = interaction.guild_id is not None
+        incoming = Incoming(
+            platform=PLATFORM,
+            user_id=str(interaction.user.id),
+            chat_id=str(interaction.channel_id),
+            text=text,
+            action=action,
+            display_name=interaction.user.display_name,
+            is_group=in_guild,
+            mentioned=True,  # an interaction is always addressed to the bot
+        )
+        task = asyncio.ensure_future(self.handler(incoming))
+        done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+        if not done:
+            await interaction.response.defer(thinking=True)
+        replies = await task
+        if not replies:
+            await self._acknowledge(interaction)
+            return
+        for reply in replies:
+            ephemeral = reply.ephemeral and in_guild
+            for kwargs in render_reply(reply):
+                if not interaction.response.is_done():
+                    await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+                else:
+                    await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+
+    @staticmethod
+    async def _acknowledge(interaction: discord.Interaction[Any]) -> None:
+        """Nothing to say: close the interaction without leaving a "thinking…" message."""
+        if interaction.type is discord.InteractionType.component:
+            if not interaction.response.is_done():
+                await interaction.response.defer()
+            return
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True)
+        await interaction.delete_original_response()
+
+    # ----------------------------------------------------------------- errors
+    async def report(
+        self,
+        exc: BaseException | None,
+        where: str,
+        *,
+        interaction: discord.Interaction[Any] | None = None,
+        channel: discord.abc.Messageable | None = None,
+    ) -> None:
+        """The one error hook: log (the logging filter redacts secrets) and apologise."""
+        logger.error("Discord %s failed", where, exc_info=exc)
+        try:
+            if interaction is not None:
+                if interaction.response.is_done():
+                    await interaction.followup.send(APOLOGY, ephemeral=True)
+                else:
+                    await interaction.response.send_message(APOLOGY, ephemeral=True)
+            elif channel is not None:
+                await channel.send(APOLOGY)
+        except Exception:
+            logger.warning("Could not send the apology after a %s failure", where)
