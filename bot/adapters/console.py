@@ -1,0 +1,86 @@
+"""The console adapter: chat with backbot in a terminal (`backbot chat`).
+
+Buttons are shown as numbered options; typing the number presses the button. Images (the
+progress chart) are written to a temporary PNG file whose path is printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+import tempfile
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.adapters.base import Handler
+from bot.adapters.render import to_plain
+from bot.core.types import Button, Incoming, Reply
+
+PROMPT = "you> "
+BYE = {"quit", "exit", "/quit", "/exit", "bye!"}
+
+
+class ConsoleChat:
+    """A read-eval-print loop over the dialogue core."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        user_id: str | None = None,
+        out: TextIO | None = None,
+        read: Callable[[str], str] = input,
+    ) -> None:
+        self.handler = handler
+        self.user_id = user_id or getpass.getuser()
+        self.out = out or sys.stdout
+        self.read = read
+        self.buttons: list[Button] = []
+
+    def show(self, reply: Reply) -> None:
+        self.out.write("bot> " + to_plain(reply.text).replace("\n", "\n     ") + "\n")
+        if reply.image:
+            with tempfile.NamedTemporaryFile("wb", suffix=".png", delete=False) as f:
+                f.write(reply.image)
+            self.out.write(f"     [chart saved to {f.name}]\n")
+        for n, b in enumerate(reply.buttons, 1):
+            self.out.write(f"     [{n}] {b.label}\n")
+        self.out.flush()
+
+    def to_incoming(self, line: str) -> Incoming:
+        """A number picks a button of the last reply; anything else is text."""
+        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+            return Incoming(
+                "console",
+                self.user_id,
+                self.user_id,
+                action=self.buttons[int(line) - 1].action,
+                display_name=self.user_id,
+            )
+        return Incoming("console", self.user_id, self.user_id, text=line, display_name=self.user_id)
+
+    async def send(self, line: str) -> list[Reply]:
+        replies = await self.handler(self.to_incoming(line))
+        for r in replies:
+            self.show(r)
+        if replies:
+            self.buttons = [b for r in replies for b in r.buttons]
+        return replies
+
+    async def run(self, greet: bool = True) -> None:
+        if greet:
+            self.out.write("backbot console — type a message, a button number, or 'quit'.\n")
+            await self.send("/start")
+        while True:
+            try:
+                line = await asyncio.to_thread(self.read, PROMPT)
+            except (EOFError, KeyboardInterrupt):
+                break
+            line = line.strip()
+            if line.lower() in BYE:
+                break
+            if line:
+                await self.send(line)
+        self.out.write("bye — train safe!\n")
+        self.out.flush()

@@ -1,0 +1,115 @@
+"""The composition root: builds the knowledge base, store, dialogue, adapters and scheduler.
+
+Nothing else in backbot constructs these; everything receives what it needs from here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot import kb as kb_module
+from bot.config import DEFAULT_KNOWLEDGE_DIR, Settings
+from bot.core.dialogue import Defaults, Dialogue
+from bot.core.ports import Store
+from bot.kb import KnowledgeBase
+from bot.storage.memory import MemoryStore
+
+if TYPE_CHECKING:
+    from bot.storage.store import SqlStore
+
+logger = logging.getLogger(__name__)
+
+_KB_CACHE: dict[Path, KnowledgeBase] = {}
+
+
+def load_kb(directory: Path | str | None = None) -> KnowledgeBase:
+    """Load (once per process) and validate the knowledge base."""
+    path = Path(directory or DEFAULT_KNOWLEDGE_DIR).resolve()
+    if path not in _KB_CACHE:
+        _KB_CACHE[path] = kb_module.load(path)
+    return _KB_CACHE[path]
+
+
+def defaults_from(settings: Settings) -> Defaults:
+    return Defaults(
+        timezone=settings.default_timezone,
+        reminder_days=settings.reminder_weekdays,
+        reminder_time=settings.reminder_clock,
+    )
+
+
+def build_dialogue(
+    store: Store | None = None,
+    settings: Settings | None = None,
+    **kwargs: Any,
+) -> Dialogue:
+    """A Dialogue on the configured knowledge base; an in-memory store when none is given."""
+    settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
+    return Dialogue(
+        load_kb(settings.knowledge_dir),
+        store if store is not None else MemoryStore(),
+        defaults=defaults_from(settings),
+        **kwargs,
+    )
+
+
+async def open_store(settings: Settings) -> SqlStore:
+    from bot.storage.store import open_store as _open
+
+    return await _open(settings.database_url)
+
+
+async def run_platforms(settings: Settings) -> None:
+    """Run every platform whose token is set, plus the reminder scheduler, until a signal."""
+    store = await open_store(settings)
+    dialogue = build_dialogue(store, settings)
+    adapters: list[Any] = []
+    try:
+        if settings.telegram_token is not None:
+            from bot.adapters.telegram import TelegramAdapter
+
+            adapters.append(TelegramAdapter(settings, dialogue.handle))
+        if settings.discord_token is not None:
+            from bot.adapters.discord import DiscordAdapter
+
+            adapters.append(DiscordAdapter(settings, dialogue.handle))
+        for a in adapters:
+            await a.start()
+        scheduler = await _start_scheduler(settings, store, dialogue, adapters)
+        logger.info("backbot running: %s", ", ".join(type(a).__name__ for a in adapters))
+        await _wait_for_signal()
+        if scheduler is not None:
+            await scheduler.stop()
+    finally:
+        for a in reversed(adapters):
+            with contextlib.suppress(Exception):
+                await a.stop()
+        await store.close()
+
+
+async def _start_scheduler(
+    settings: Settings, store: SqlStore, dialogue: Dialogue, adapters: list[Any]
+) -> Any:
+    try:
+        from bot.scheduler import ReminderScheduler
+    except ImportError:  # the scheduler module is optional until reminders land
+        logger.warning("reminder scheduler not available; reminders will not be sent")
+        return None
+    senders = {a.sender.platform: a.sender for a in adapters}
+    scheduler = ReminderScheduler(settings, store, dialogue, senders)
+    await scheduler.start()
+    return scheduler
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

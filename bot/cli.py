@@ -1,0 +1,160 @@
+"""The `backbot` command: run, chat, ask, kb check, kb eval, db upgrade, bench.
+
+Platform libraries, SQLAlchemy and matplotlib are imported only by the subcommands that need
+them, so `backbot ask "hi"` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Settings, load_settings
+from bot.errors import BackbotError
+from bot.logs import setup_logging
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="backbot", description="backbot — a back-training coach.")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+    sub.add_parser("run", help="run the bot on every platform with a token (console if none)")
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--user", default=None, help="console user id (default: your login)")
+    ask = sub.add_parser("ask", help="answer one message, or one per stdin line with '-'")
+    ask.add_argument("text", help="the message, or - to read one message per line from stdin")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per message")
+    ask.add_argument("--user", default="cli", help="user id for the conversation")
+    kb = sub.add_parser("kb", help="knowledge base tools")
+    kb_sub = kb.add_subparsers(dest="kb_cmd", metavar="KB_COMMAND", required=True)
+    check = kb_sub.add_parser("check", help="validate knowledge/*.yaml")
+    check.add_argument("--dir", type=Path, default=None, help="knowledge directory")
+    ev = kb_sub.add_parser("eval", help="score retrieval and triage on a JSONL question set")
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--dir", type=Path, default=None, help="knowledge directory")
+    ev.add_argument("--misses", type=int, default=40, help="how many misses to list")
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_cmd", metavar="DB_COMMAND", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
+    bench = sub.add_parser("bench", help="benchmarks that print figures")
+    bench_sub = bench.add_subparsers(dest="bench_cmd", metavar="BENCH", required=True)
+    ba = bench_sub.add_parser("answers", help="answer latency, shipped KB and a synthetic 10k KB")
+    ba.add_argument("--entries", type=int, default=10_000)
+    ba.add_argument("--queries", type=int, default=2_000)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        setup_logging(settings.log_level, settings.secrets())
+        return _dispatch(args, settings)
+    except BackbotError as e:
+        print(f"backbot: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    cmd = args.cmd or "run"
+    if cmd == "run":
+        return _run(settings)
+    if cmd == "chat":
+        return asyncio.run(_chat(settings, args.user))
+    if cmd == "ask":
+        return asyncio.run(_ask(settings, args.text, args.json, args.user))
+    if cmd == "kb":
+        from bot import evaluation
+
+        if args.kb_cmd == "check":
+            return evaluation.check_command(args.dir or settings.knowledge_dir)
+        return evaluation.eval_command(args.file, args.dir or settings.knowledge_dir, args.misses)
+    if cmd == "db":
+        from bot.storage.store import upgrade
+
+        upgrade(settings.database_url)
+        print("database is at the latest schema")
+        return 0
+    if cmd == "bench":
+        from bot import bench
+
+        return bench.answers(settings, entries=args.entries, queries=args.queries)
+    return 2
+
+
+def _run(settings: Settings) -> int:
+    if settings.telegram_token is None and settings.discord_token is None:
+        if sys.stdin.isatty():
+            print("No TELEGRAM_TOKEN or DISCORD_TOKEN set: opening the console chat.")
+            return asyncio.run(_chat(settings, None))
+        print(
+            "backbot: no platform token: set TELEGRAM_TOKEN and/or DISCORD_TOKEN "
+            "(or run `backbot chat` in a terminal)",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.app import run_platforms
+
+    asyncio.run(run_platforms(settings))
+    return 0
+
+
+async def _chat(settings: Settings, user: str | None) -> int:
+    from bot.adapters.console import ConsoleChat
+    from bot.app import build_dialogue, open_store
+
+    # Start-up logs would interleave with the conversation; keep the console quiet.
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    store = await open_store(settings)
+    try:
+        dialogue = build_dialogue(store, settings)
+        await ConsoleChat(dialogue.handle, user_id=user).run()
+    finally:
+        await store.close()
+    return 0
+
+
+def reply_json(replies: list) -> dict[str, object]:  # type: ignore[type-arg]
+    """The `ask --json` contract: the first reply's kind/topic/score, all text and buttons."""
+    from bot.adapters.render import to_plain
+
+    first = replies[0] if replies else None
+    return {
+        "kind": str(first.kind) if first else "out_of_scope",
+        "topic": first.topic if first else None,
+        "score": first.score if first else None,
+        "text": "\n\n".join(to_plain(r.text) for r in replies),
+        "buttons": [b.label for r in replies for b in r.buttons],
+    }
+
+
+async def _ask(settings: Settings, text: str, as_json: bool, user: str) -> int:
+    from bot.adapters.render import to_plain
+    from bot.app import build_dialogue
+    from bot.core.flood import FloodGate
+    from bot.core.types import Incoming
+
+    # One user asking a whole file of questions is not a flood.
+    dialogue = build_dialogue(settings=settings, flood=FloodGate(limit=1_000_000))
+    lines = sys.stdin if text == "-" else [text]
+    for line in lines:
+        line = line.rstrip("\n")
+        if text == "-" and not line.strip():
+            continue
+        replies = await dialogue.handle(Incoming("cli", user, user, text=line))
+        if as_json:
+            print(json.dumps(reply_json(replies), ensure_ascii=False), flush=True)
+        else:
+            for r in replies:
+                print(to_plain(r.text))
+                for b in r.buttons:
+                    print(f"  [{b.label}]")
+    return 0

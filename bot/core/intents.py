@@ -1,0 +1,98 @@
+"""Free-text intents that are not questions: today's workout, logging, pain scores, progress, help."""
+
+from __future__ import annotations
+
+import re
+
+_NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        ]
+    )
+}
+
+_WORKOUT = [
+    re.compile(p)
+    for p in (
+        r"\btoday s? (back )?(workout|session|routine|training|plan)\b",
+        r"\btodays (back )?(workout|session|routine|training|plan)\b",
+        r"\b(workout|session|training) (for )?(today|tonight|now)\b",
+        r"\bwhat (should|do|can|shall) i (do|train|work on)( today| now| tonight)?$",
+        r"^(workout|session|train|today|todays workout)( pls| please| plz)?$",
+        r"\b(give|gimme|send|show) me\b.{0,30}\b(workout|session|routine)\b",
+        r"\bwhat s on (for )?today\b",
+        r"\b(my|a) (back )?workout (pls|please|plz)\b",
+    )
+]
+_LOG = [
+    re.compile(p)
+    for p in (
+        r"^(i )?(just )?(did it|done|all done|finished|completed|workout done|session done)$",
+        r"^(i )?(just )?(finished|completed|did|done with) (my |the |today s |todays )?(back )?(workout|session|training)\b",
+        r"\blog (my |a |the |today s |todays )?(back )?(workout|session|training)\b",
+        r"^(i )?(trained|worked out) today\b",
+    )
+]
+_PAIN = re.compile(
+    r"\bpain\b(?:\s+(?:is|level|score|at|of|today|now|about|around|like|its))*\s+(\w+)\b"
+    r"|\b(\w+)\s*(?:/|out of)\s*10\b"
+)
+_PROGRESS = [
+    re.compile(p)
+    for p in (
+        r"\b(my )?(progress|streak|stats|statistics)\b",
+        r"\bhow (am i|m i|im) doing\b",
+        r"\bhow many (sessions|workouts) (have i|did i)\b",
+    )
+]
+_HELP = re.compile(r"^(help|what can you do|commands|menu|options|how does this work)$")
+
+
+def is_workout_request(t: str) -> bool:
+    return any(p.search(t) for p in _WORKOUT)
+
+
+def is_log_request(t: str) -> bool:
+    return any(p.search(t) for p in _LOG)
+
+
+def is_progress_request(t: str) -> bool:
+    return any(p.search(t) for p in _PROGRESS)
+
+
+def is_help_request(t: str) -> bool:
+    return bool(_HELP.match(t))
+
+
+def parse_score(word: str) -> int | None:
+    """'6', 'six' -> 6; anything else (including out-of-range numbers) -> None."""
+    w = word.strip().lower()
+    n = int(w) if w.isdigit() and len(w) <= 3 else _NUMBER_WORDS.get(w)
+    return n if n is not None and 0 <= n <= 10 else None
+
+
+def pain_report(t: str) -> str | None:
+    """The score word of a pain report ('pain is 6 today' -> '6'), or None if not a report."""
+    if "pain" not in t and "10" not in t:
+        return None
+    m = _PAIN.search(t)
+    if not m:
+        return None
+    word = m.group(1) or m.group(2)
+    if word.isdigit() or word in _NUMBER_WORDS:
+        return word
+    return None
