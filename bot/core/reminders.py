@@ -242,7 +242,7 @@ _SHOW = re.compile(
 )
 _STOP = re.compile(
     r"\b(stop|cancel|disable|unsubscribe|delete|remove|no more|turn off|switch off|"
-    r"don'?t remind|do not remind|never remind)\b|\breminders? off\b|^off$|^none$"
+    r"don'?t remind|do not remind|never remind)\b|\b(remind|reminders?) off\b|^off$|^none$"
 )
 _PAUSE = re.compile(r"\b(pause|snooze|hold off|take a break|break from)\b")
 _RESUME = re.compile(
