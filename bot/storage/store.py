@@ -161,8 +161,11 @@ def _on_sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN")
 
 
-def create_engine(database_url: str) -> AsyncEngine:
-    """An async engine for DATABASE_URL; for SQLite, creates the file's directory first."""
+def create_engine(database_url: str, *, connect_args: dict[str, Any] | None = None) -> AsyncEngine:
+    """An async engine for DATABASE_URL; for SQLite, creates the file's directory first.
+
+    `connect_args` go to the driver (tests pass asyncpg `server_settings` for a private schema).
+    """
     url = _normalize_url(database_url)
     if url.get_backend_name() == "sqlite":
         path = _sqlite_file(url)
@@ -174,14 +177,15 @@ def create_engine(database_url: str) -> AsyncEngine:
                     f"cannot reach the database at DATABASE_URL={mask_url(database_url)}: "
                     f"cannot create directory {path.parent}: {e.strerror or e}"
                 ) from e
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, connect_args=dict(connect_args or {}))
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
-    connect_args: dict[str, Any] = {}
+    args: dict[str, Any] = {}
     if url.drivername == "postgresql+asyncpg":
-        connect_args["timeout"] = POSTGRES_CONNECT_TIMEOUT_S
-    return create_async_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        args["timeout"] = POSTGRES_CONNECT_TIMEOUT_S
+    args.update(connect_args or {})
+    return create_async_engine(url, pool_pre_ping=True, connect_args=args)
 
 
 def alembic_config() -> Config:

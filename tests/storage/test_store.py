@@ -1,0 +1,494 @@
+"""SqlStore against a real database: every Store method, constraints, time zones, /forget, failures.
+
+Runs on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import delete, event, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from bot.core.ports import FlowState, PainEntry, Profile, ReminderSchedule, UserKey
+from bot.errors import StorageUnavailable
+from bot.storage.models import (
+    Delivery,
+    FlowStateRow,
+    PainScore,
+    ReminderScheduleRow,
+    User,
+    WorkoutLog,
+)
+from bot.storage.store import SqlStore, create_engine, open_store
+
+from .conftest import count, user_pk
+
+logger = logging.getLogger(__name__)
+
+ANN = UserKey("telegram", "1001")
+BOB = UserKey("discord", "1001")  # same platform user id, other platform: a different person
+T0 = datetime(2026, 3, 2, 17, 30, tzinfo=UTC)
+PLUS5 = timezone(timedelta(hours=5))
+
+
+# -- profiles ------------------------------------------------------------------------------
+
+
+async def test_profile_round_trip_and_update(store: SqlStore) -> None:
+    assert await store.get_profile(ANN) is None
+    await store.save_profile(
+        Profile(ANN, "Ann", level="intermediate", equipment="dumbbells", timezone="Europe/Berlin")
+    )
+    got = await store.get_profile(ANN)
+    assert got is not None
+    assert (got.key, got.display_name, got.level, got.equipment, got.timezone, got.onboarded) == (
+        ANN,
+        "Ann",
+        "intermediate",
+        "dumbbells",
+        "Europe/Berlin",
+        False,
+    )
+    assert got.created_at is not None and got.created_at.tzinfo is not None
+    assert got.created_at.utcoffset() == timedelta(0)
+    first_created = got.created_at
+
+    got.level, got.onboarded, got.display_name = "advanced", True, "Ann B."
+    got.created_at = None  # a caller that does not know it must not wipe it
+    await store.save_profile(got)
+    again = await store.get_profile(ANN)
+    assert again is not None
+    assert (again.level, again.onboarded, again.display_name) == ("advanced", True, "Ann B.")
+    assert again.created_at == first_created
+    assert await store.get_profile(BOB) is None
+    assert await count(store, User) == 1
+
+
+async def test_profile_created_at_keeps_the_instant_across_zones(store: SqlStore) -> None:
+    created = datetime(2026, 1, 10, 23, 45, 12, 345678, tzinfo=ZoneInfo("America/New_York"))
+    await store.save_profile(Profile(ANN, "Ann", created_at=created))
+    got = await store.get_profile(ANN)
+    assert got is not None and got.created_at is not None
+    assert got.created_at == created
+    assert got.created_at.utcoffset() == timedelta(0)
+    assert got.created_at.isoformat() == "2026-01-11T04:45:12.345678+00:00"
+
+
+# -- conversation state --------------------------------------------------------------------
+
+
+async def test_state_round_trip_overwrite_and_clear(store: SqlStore) -> None:
+    assert await store.get_state(ANN) is None
+    await store.save_state(ANN, FlowState("onboarding", "level", {"name": "Ann", "n": [1, 2]}))
+    assert await store.get_state(ANN) == FlowState(
+        "onboarding", "level", {"name": "Ann", "n": [1, 2]}
+    )
+    await store.save_state(ANN, FlowState("reminder", "time", {}))
+    assert await store.get_state(ANN) == FlowState("reminder", "time", {})
+    assert await count(store, FlowStateRow) == 1
+    await store.save_state(ANN, None)
+    assert await store.get_state(ANN) is None
+    assert await count(store, FlowStateRow) == 0
+
+
+async def test_state_of_a_new_user_is_not_a_profile(store: SqlStore) -> None:
+    """Like MemoryStore: a conversation can start before onboarding saved a profile."""
+    await store.save_state(ANN, FlowState("onboarding", "start"))
+    assert await store.get_profile(ANN) is None
+    await store.save_profile(Profile(ANN, "Ann", onboarded=True))
+    got = await store.get_profile(ANN)
+    assert got is not None and got.onboarded
+    assert await store.get_state(ANN) == FlowState("onboarding", "start")
+
+
+async def test_clearing_state_of_unknown_user_creates_nothing(store: SqlStore) -> None:
+    await store.save_state(BOB, None)
+    assert await count(store, User) == 0
+
+
+async def test_state_data_is_a_copy(store: SqlStore) -> None:
+    data: dict[str, Any] = {"picked": ["a"]}
+    await store.save_state(ANN, FlowState("settings", "level", data))
+    data["picked"].append("b")
+    got = await store.get_state(ANN)
+    assert got is not None and got.data == {"picked": ["a"]}
+
+
+# -- workout logs --------------------------------------------------------------------------
+
+
+async def test_log_session_once_per_day(store: SqlStore) -> None:
+    day = date(2026, 3, 2)
+    assert await store.log_session(ANN, day, T0) is True
+    assert await store.log_session(ANN, day, T0 + timedelta(hours=1)) is False
+    assert await store.log_session(ANN, day + timedelta(days=1), T0 + timedelta(days=1)) is True
+    assert await store.log_session(BOB, day, T0) is True  # other user, same day
+    assert await store.session_days(ANN, date(2026, 1, 1)) == [day, day + timedelta(days=1)]
+    assert await count(store, WorkoutLog) == 3
+
+
+async def test_day_uniqueness_is_a_database_constraint(store: SqlStore) -> None:
+    await store.log_session(ANN, date(2026, 3, 2), T0)
+    uid = await user_pk(store, ANN.platform, ANN.user_id)
+    with pytest.raises(IntegrityError):
+        async with store.sessionmaker() as s, s.begin():
+            s.add(WorkoutLog(user_id=uid, day=date(2026, 3, 2), logged_at=T0))
+
+
+async def test_concurrent_logs_of_one_day_count_once(store: SqlStore) -> None:
+    results = await asyncio.gather(
+        *(store.log_session(ANN, date(2026, 3, 4), T0 + timedelta(seconds=i)) for i in range(6))
+    )
+    assert sorted(results) == [False] * 5 + [True]
+    assert await store.session_days(ANN, date(2026, 3, 4)) == [date(2026, 3, 4)]
+
+
+async def test_session_days_filters_and_sorts(store: SqlStore) -> None:
+    days = [date(2026, 2, 27), date(2026, 1, 5), date(2026, 3, 1), date(2025, 12, 31)]
+    for d in days:
+        await store.log_session(ANN, d, T0)
+    assert await store.session_days(ANN, date(2026, 1, 5)) == [
+        date(2026, 1, 5),
+        date(2026, 2, 27),
+        date(2026, 3, 1),
+    ]
+    assert await store.session_days(ANN, date(2026, 3, 2)) == []
+    assert await store.session_days(BOB, date(2000, 1, 1)) == []
+
+
+async def test_naive_datetimes_are_refused(store: SqlStore) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await store.log_session(ANN, date(2026, 3, 2), datetime(2026, 3, 2, 12, 0))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        await store.pain_since(ANN, datetime(2026, 3, 2, 12, 0))
+    assert await count(store, WorkoutLog) == 0
+
+
+# -- pain ----------------------------------------------------------------------------------
+
+
+async def test_pain_since_orders_by_instant_across_zones(store: SqlStore) -> None:
+    # Written out of order and in different zones; 10:00+05:00 is 05:00 UTC, before 06:00 UTC.
+    entries = [
+        (4, datetime(2026, 3, 2, 6, 0, tzinfo=UTC)),
+        (7, datetime(2026, 3, 2, 10, 0, tzinfo=PLUS5)),
+        (2, datetime(2026, 3, 1, 23, 0, tzinfo=ZoneInfo("America/Los_Angeles"))),  # 07:00 UTC
+        (9, datetime(2026, 2, 1, 12, 0, tzinfo=UTC)),
+    ]
+    for score, at in entries:
+        await store.log_pain(ANN, score, at)
+    await store.log_pain(BOB, 5, datetime(2026, 3, 2, 6, 0, tzinfo=UTC))
+
+    since = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)  # inclusive bound, equal to the +05:00 entry
+    got = await store.pain_since(ANN, since)
+    assert [p.score for p in got] == [7, 4, 2]
+    assert [p.at for p in got] == [
+        datetime(2026, 3, 2, 5, 0, tzinfo=UTC),
+        datetime(2026, 3, 2, 6, 0, tzinfo=UTC),
+        datetime(2026, 3, 2, 7, 0, tzinfo=UTC),
+    ]
+    assert all(p.at.utcoffset() == timedelta(0) for p in got)
+    assert got[0] == PainEntry(7, datetime(2026, 3, 2, 10, 0, tzinfo=PLUS5))
+    assert len(await store.pain_since(ANN, datetime(2000, 1, 1, tzinfo=UTC))) == 4
+    assert await store.pain_since(UserKey("telegram", "nobody"), since) == []
+
+
+@pytest.mark.parametrize("score", [-1, 11])
+async def test_pain_out_of_range_is_refused(store: SqlStore, score: int) -> None:
+    with pytest.raises(ValueError, match="between 0 and 10"):
+        await store.log_pain(ANN, score, T0)
+    assert await count(store, PainScore) == 0
+
+
+async def test_pain_range_is_a_database_constraint(store: SqlStore) -> None:
+    await store.log_pain(ANN, 10, T0)
+    await store.log_pain(ANN, 0, T0)
+    uid = await user_pk(store, ANN.platform, ANN.user_id)
+    with pytest.raises(IntegrityError):
+        async with store.sessionmaker() as s, s.begin():
+            s.add(PainScore(user_id=uid, score=11, at=T0))
+
+
+# -- reminders -----------------------------------------------------------------------------
+
+
+async def test_reminder_round_trip_and_update(store: SqlStore) -> None:
+    assert await store.get_reminder(ANN) is None
+    due = datetime(2026, 3, 4, 7, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    sched = ReminderSchedule(
+        ANN,
+        chat_id="-100200300",
+        days=(1, 3, 6),
+        at=time(7, 30),
+        timezone="Europe/Berlin",
+        active=True,
+        paused_until=date(2026, 3, 10),
+        next_due_at=due,
+    )
+    await store.save_reminder(sched)
+    got = await store.get_reminder(ANN)
+    assert got == sched
+    assert got is not None and got.next_due_at is not None
+    assert got.next_due_at.utcoffset() == timedelta(0)
+    assert got.next_due_at.isoformat() == "2026-03-04T06:30:00+00:00"
+
+    sched.active, sched.next_due_at, sched.paused_until, sched.days = False, None, None, (0,)
+    await store.save_reminder(sched)
+    assert await store.get_reminder(ANN) == sched
+    assert await count(store, ReminderScheduleRow) == 1
+    assert await store.get_reminder(BOB) is None
+
+
+async def test_reminder_defaults_round_trip(store: SqlStore) -> None:
+    await store.save_reminder(ReminderSchedule(BOB, chat_id="42"))
+    assert await store.get_reminder(BOB) == ReminderSchedule(BOB, chat_id="42")
+    assert await store.get_profile(BOB) is None
+
+
+# -- /forget -------------------------------------------------------------------------------
+
+
+async def _fill(store: SqlStore, key: UserKey) -> None:
+    """Give `key` rows in every table, deliveries included (written as the scheduler would)."""
+    await store.save_profile(Profile(key, "x", onboarded=True))
+    await store.save_state(key, FlowState("settings", "level", {"a": 1}))
+    for i in range(3):
+        await store.log_session(key, date(2026, 3, 2) + timedelta(days=i), T0)
+    for i in range(2):
+        await store.log_pain(key, 3 + i, T0 + timedelta(hours=i))
+    await store.save_reminder(ReminderSchedule(key, chat_id="c", next_due_at=T0))
+    uid = await user_pk(store, key.platform, key.user_id)
+    async with store.sessionmaker() as s, s.begin():
+        sched_id = (
+            await s.execute(
+                text("SELECT id FROM reminder_schedules WHERE user_id = :u"), {"u": uid}
+            )
+        ).scalar_one()
+        for i in range(2):
+            s.add(
+                Delivery(
+                    schedule_id=sched_id,
+                    user_id=uid,
+                    due_at=T0 + timedelta(days=i),
+                    status="sent",
+                    attempts=1,
+                    sent_at=T0,
+                )
+            )
+
+
+async def _rows_of(store: SqlStore, uid: int) -> dict[str, int]:
+    return {
+        "users": await count(store, User, User.id == uid),
+        "flow_states": await count(store, FlowStateRow, FlowStateRow.user_id == uid),
+        "workout_logs": await count(store, WorkoutLog, WorkoutLog.user_id == uid),
+        "pain_scores": await count(store, PainScore, PainScore.user_id == uid),
+        "reminder_schedules": await count(
+            store, ReminderScheduleRow, ReminderScheduleRow.user_id == uid
+        ),
+        "deliveries": await count(store, Delivery, Delivery.user_id == uid),
+    }
+
+
+async def test_forget_deletes_every_row_of_that_user_only(store: SqlStore) -> None:
+    await _fill(store, ANN)
+    await _fill(store, BOB)
+    ann_id = await user_pk(store, ANN.platform, ANN.user_id)
+    bob_id = await user_pk(store, BOB.platform, BOB.user_id)
+    assert ann_id is not None and bob_id is not None
+    before = await _rows_of(store, ann_id)
+    expected = {
+        "users": 1,
+        "flow_states": 1,
+        "workout_logs": 3,
+        "pain_scores": 2,
+        "reminder_schedules": 1,
+        "deliveries": 2,
+    }
+    assert before == expected
+    assert await _rows_of(store, bob_id) == expected
+
+    assert await store.forget(ANN) == sum(expected.values())
+
+    assert await _rows_of(store, ann_id) == dict.fromkeys(expected, 0)
+    assert await _rows_of(store, bob_id) == expected
+    assert await store.get_profile(ANN) is None
+    assert await store.get_state(ANN) is None
+    assert await store.get_reminder(ANN) is None
+    assert await store.session_days(ANN, date(2000, 1, 1)) == []
+    assert await store.pain_since(ANN, datetime(2000, 1, 1, tzinfo=UTC)) == []
+    assert await store.get_profile(BOB) is not None
+    assert await store.forget(ANN) == 0
+
+
+async def test_forget_does_not_need_cascades(store: SqlStore) -> None:
+    """Even with foreign keys off (a SQLite connection opened by hand), forget removes it all."""
+    await _fill(store, ANN)
+    ann_id = await user_pk(store, ANN.platform, ANN.user_id)
+    assert ann_id is not None
+    if store.dialect == "sqlite":
+        # One pooled connection with enforcement off, used for the forget below.
+        await store.engine.dispose()
+        async with store.engine.connect() as conn:
+            await conn.exec_driver_sql("COMMIT")  # leave our BEGIN: PRAGMA is a no-op inside one
+            await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 0
+    assert await store.forget(ANN) == 10
+    assert await _rows_of(store, ann_id) == dict.fromkeys(
+        ["users", "flow_states", "workout_logs", "pain_scores", "reminder_schedules", "deliveries"],
+        0,
+    )
+
+
+async def test_deleting_a_user_cascades(store: SqlStore) -> None:
+    """ON DELETE CASCADE is really on (on SQLite that needs PRAGMA foreign_keys=ON)."""
+    await _fill(store, ANN)
+    ann_id = await user_pk(store, ANN.platform, ANN.user_id)
+    assert ann_id is not None
+    async with store.sessionmaker() as s, s.begin():
+        await s.execute(delete(User).where(User.id == ann_id))
+    rows = await _rows_of(store, ann_id)
+    assert rows == dict.fromkeys(rows, 0)
+
+
+async def test_foreign_keys_are_enforced(store: SqlStore) -> None:
+    with pytest.raises(IntegrityError):
+        async with store.sessionmaker() as s, s.begin():
+            s.add(PainScore(user_id=987654, score=3, at=T0))
+
+
+# -- SQLite specifics ----------------------------------------------------------------------
+
+
+async def test_sqlite_connection_pragmas(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/p.db")
+    try:
+        async with store.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
+            assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() >= 1000
+    finally:
+        await store.close()
+
+
+async def test_data_survives_close_and_reopen(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/bot.db"
+    first = await open_store(url)
+    await first.save_profile(Profile(ANN, "Ann", onboarded=True))
+    await first.log_session(ANN, date(2026, 3, 2), T0)
+    await first.log_pain(ANN, 6, datetime(2026, 3, 2, 9, 0, tzinfo=PLUS5))
+    await first.close()
+
+    second = await open_store(url)  # migrating an up-to-date database is a no-op
+    try:
+        got = await second.get_profile(ANN)
+        assert got is not None and got.display_name == "Ann" and got.onboarded
+        assert await second.session_days(ANN, date(2026, 1, 1)) == [date(2026, 3, 2)]
+        assert await second.pain_since(ANN, datetime(2026, 1, 1, tzinfo=UTC)) == [
+            PainEntry(6, datetime(2026, 3, 2, 4, 0, tzinfo=UTC))
+        ]
+    finally:
+        await second.close()
+
+
+async def test_open_store_creates_sqlite_directories(tmp_path: Path) -> None:
+    db = tmp_path / "a" / "b" / "c" / "bot.db"
+    store = await open_store(f"sqlite+aiosqlite:///{db}")
+    try:
+        await store.log_session(ANN, date(2026, 3, 2), T0)
+    finally:
+        await store.close()
+    assert db.is_file()
+
+
+async def test_default_url_is_relative_to_cwd(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = await open_store("sqlite+aiosqlite:///data/backbot.db")
+    await store.close()
+    assert (tmp_path / "data" / "backbot.db").is_file()
+
+
+async def test_open_store_without_migrate_does_not_create_tables(tmp_path: Path) -> None:
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/bare.db", migrate=False)
+    try:
+        with pytest.raises(StorageUnavailable):  # no such table: the store says so in one line
+            await store.get_profile(ANN)
+    finally:
+        await store.close()
+
+
+# -- unreachable database ------------------------------------------------------------------
+
+UNREACHABLE = "postgresql+asyncpg://u:secret@127.0.0.1:1/x"
+
+
+async def test_unreachable_database_is_storage_unavailable_with_masked_password() -> None:
+    with pytest.raises(StorageUnavailable) as info:
+        await open_store(UNREACHABLE)
+    msg = str(info.value)
+    assert "secret" not in msg
+    assert msg.startswith("cannot reach the database at DATABASE_URL=postgresql+asyncpg://u:***@")
+    assert "127.0.0.1:1" in msg
+    assert "\n" not in msg and len(msg) < 400
+
+
+async def test_store_methods_raise_storage_unavailable_when_the_database_goes() -> None:
+    dead = SqlStore(create_engine(UNREACHABLE), retry_delay=0)
+    try:
+        for call in (
+            dead.get_profile(ANN),
+            dead.save_profile(Profile(ANN)),
+            dead.log_session(ANN, date(2026, 3, 2), T0),
+            dead.forget(ANN),
+        ):
+            with pytest.raises(StorageUnavailable) as info:
+                await call
+            assert "secret" not in str(info.value) and "\n" not in str(info.value)
+    finally:
+        await dead.close()
+
+
+class _Flaky:
+    """Makes the first `failures` INSERT statements fail as if the connection dropped."""
+
+    def __init__(self, store: SqlStore, failures: int) -> None:
+        self.failures = failures
+        self.inserts = 0
+        event.listen(store.engine.sync_engine, "before_cursor_execute", self)
+
+    def __call__(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "SELECT")):
+            self.inserts += statement.lstrip().upper().startswith("INSERT")
+            if self.failures > 0:
+                self.failures -= 1
+                raise OperationalError(statement, {}, Exception("server closed the connection"))
+
+
+async def test_a_write_is_retried_once(store: SqlStore) -> None:
+    flaky = _Flaky(store, failures=1)
+    assert await store.log_session(ANN, date(2026, 3, 2), T0) is True
+    assert flaky.failures == 0
+    assert await store.session_days(ANN, date(2026, 1, 1)) == [date(2026, 3, 2)]
+
+
+async def test_a_write_gives_up_after_the_second_failure(store: SqlStore) -> None:
+    flaky = _Flaky(store, failures=2)
+    with pytest.raises(StorageUnavailable, match="server closed the connection"):
+        await store.log_pain(ANN, 4, T0)
+    assert flaky.failures == 0
+    assert await store.pain_since(ANN, datetime(2000, 1, 1, tzinfo=UTC)) == []
+
+
+async def test_a_read_is_not_retried(store: SqlStore) -> None:
+    flaky = _Flaky(store, failures=1)
+    with pytest.raises(StorageUnavailable):
+        await store.get_profile(ANN)
+    assert flaky.failures == 0
+    assert await store.get_profile(ANN) is None
