@@ -1,0 +1,125 @@
+"""`backbot bench answers`: answer latency on the shipped KB and on a synthetic 10k-entry KB.
+
+Both run in one process on the same queries, so the printed ratio compares like with like.
+Also times a cold `backbot ask "hi"` in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.config import Settings
+from bot.kb import FaqEntry, KnowledgeBase
+
+DEV_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "dev_questions.jsonl"
+
+_WORDS = ["back", "spine", "lumbar", "thoracic", "posture", "core", "plank", "bridge", "row", "deadlift", "hinge", "brace", "stretch", "mobility", "hamstring", "glute", "lat", "trap", "rhomboid", "shoulder", "hip", "pelvis", "disc", "nerve", "sciatica", "stiff", "sore", "ache", "tight", "weak", "strong", "endurance", "tempo", "sets", "reps", "rest", "recovery", "sleep", "desk", "sitting", "standing", "walking", "swimming", "cycling", "yoga", "pilates", "band", "dumbbell", "kettlebell", "cable", "machine", "bench", "barbell", "grip", "pull", "push", "press", "extension", "flexion", "rotation", "twist", "lift", "carry"]
+
+
+def synthetic_kb(base: KnowledgeBase, entries: int, seed: int = 7) -> KnowledgeBase:
+    """The shipped KB plus `entries` generated FAQ entries with realistic-length phrasings."""
+    rng = random.Random(seed)
+    source = next(iter(base.sources))
+    faq = list(base.faq)
+    for i in range(entries):
+        words = rng.sample(_WORDS, 5)
+        q = f"how do i {words[0]} my {words[1]} with {words[2]} {words[3]} {i}"
+        alts = [
+            f"{words[1]} {words[2]} {words[4]} question {i}",
+            f"what about {words[3]} and {words[0]} for {words[4]} {i}",
+            f"is {words[2]} ok for {words[1]} {i}",
+        ]
+        faq.append(
+            FaqEntry.model_construct(
+                id=f"syn_{i}",
+                question=q,
+                alternates=alts,
+                answer=f"Answer {i}.",
+                tags=[],
+                sources=[source],
+                follow_up=[],
+            )
+        )
+    return dataclasses.replace(base, faq=tuple(faq))
+
+
+def _queries(n: int, rng: random.Random) -> list[str]:
+    texts = []
+    if DEV_SET.exists():
+        texts = [
+            json.loads(line)["text"] for line in DEV_SET.read_text().splitlines() if line.strip()
+        ]
+    while len(texts) < n:
+        w = rng.sample(_WORDS, 3)
+        texts.append(f"what is the best {w[0]} {w[1]} for {w[2]}")
+    rng.shuffle(texts)
+    return (texts * (n // len(texts) + 1))[:n]
+
+
+def _latencies(kb: KnowledgeBase, queries: list[str]) -> tuple[list[float], float]:
+    from bot.core.dialogue import Dialogue
+    from bot.core.flood import FloodGate
+    from bot.core.types import Incoming
+    from bot.storage.memory import MemoryStore
+
+    t0 = time.perf_counter()
+    dialogue = Dialogue(kb, MemoryStore(), flood=FloodGate(limit=10**9))
+    build = time.perf_counter() - t0
+
+    async def go() -> list[float]:
+        out = []
+        for i, q in enumerate(queries):
+            msg = Incoming("bench", f"u{i % 97}", "c", text=q)
+            s = time.perf_counter()
+            await dialogue.handle(msg)
+            out.append(time.perf_counter() - s)
+        return out
+
+    return asyncio.run(go()), build
+
+
+def _pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p * len(xs)))] * 1000
+
+
+def answers(settings: Settings, *, entries: int = 10_000, queries: int = 2_000) -> int:
+    from bot.app import load_kb
+
+    rng = random.Random(1)
+    kb = load_kb(settings.knowledge_dir)
+    qs = _queries(queries, rng)
+    _latencies(kb, qs[:50])  # warm caches and imports
+    shipped, build_s = _latencies(kb, qs)
+    big_kb = synthetic_kb(kb, entries)
+    big, build_b = _latencies(big_kb, qs)
+    rows = [
+        ("shipped", len(kb.faq), shipped, build_s),
+        (f"synthetic {entries}", len(big_kb.faq), big, build_b),
+    ]
+    print(f"answer latency over {len(qs)} queries (Dialogue.handle, in-memory store)")
+    print(
+        f"{'KB':18s} {'entries':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'mean ms':>8s} {'index s':>8s}"
+    )
+    for name, n, lat, b in rows:
+        print(
+            f"{name:18s} {n:8d} {_pct(lat, 0.5):8.3f} {_pct(lat, 0.99):8.3f} {statistics.mean(lat) * 1000:8.3f} {b:8.2f}"
+        )
+    print(f"ratio p99 synthetic/shipped: {_pct(big, 0.99) / _pct(shipped, 0.99):.2f}x")
+    cold = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "bot", "ask", "hi"], check=True, capture_output=True)
+        cold.append(time.perf_counter() - t0)
+    print(
+        f'cold start `backbot ask "hi"`: best {min(cold):.2f}s, median {statistics.median(cold):.2f}s'
+    )
+    return 0
