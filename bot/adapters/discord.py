@@ -7,6 +7,7 @@ Discord errors become bot.errors types. What to say is the dialogue core's busin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import re
@@ -263,20 +264,23 @@ class DiscordAdapter:
         """Use another REST root and ask it for the gateway (a plain Client never asks)."""
         discord.http.Route.BASE = api_url
         timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(timeout=timeout) as session:
-            async with session.get(f"{api_url}/gateway") as resp:
-                resp.raise_for_status()
-                url = (await resp.json(content_type=None))["url"]
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(f"{api_url}/gateway") as resp,
+        ):
+            resp.raise_for_status()
+            url = (await resp.json(content_type=None))["url"]
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
 
     async def stop(self) -> None:
         if self.client is not None and not self.client.is_closed():
             await self.client.close()
         if self._task is not None:
-            try:
+            # The client task ends once closed; its exit reason no longer matters.
+            with contextlib.suppress(
+                TimeoutError, asyncio.CancelledError, discord.DiscordException
+            ):
                 await asyncio.wait_for(self._task, timeout=5)
-            except (TimeoutError, asyncio.CancelledError, discord.DiscordException):
-                pass
             self._task = None
 
     # ---------------------------------------------------------------- inbound

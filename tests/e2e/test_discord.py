@@ -1,35 +1,99 @@
-"""End-to-end tests: the real discord.py client, through the Discord adapter, against FakeDiscord."""
+"""End-to-end tests: the real discord.py client, through the Discord adapter, against FakeDiscord.
+
+The adapter is driven through the real dialogue core. Assertions do not hard-code wording: what
+the fake received is compared with what a second, fresh core returns for the same Incoming
+sequence, rendered the way the adapter renders it.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import discord
 import pytest
 
-from bot.adapters.discord import DiscordAdapter
+from bot.adapters.discord import DiscordAdapter, render_reply
+from bot.adapters.render import to_discord_markdown
 from bot.config import Settings
+from bot.core.commands import COMMANDS
 from bot.core.types import Address, Button, Incoming, Kind, Reply
 from bot.errors import Blocked, RateLimited
+from bot.logs import setup_logging
 
 # tests/ is not a package and pytest does not put the repo root on sys.path by itself.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.discord_api import FakeDiscord, Sent
 
 TOKEN = "MTAfake.discord.token-for-tests_x9"
 USER = 555_000_000_000_000_001
+OTHER = 555_000_000_000_000_002
+ARGS = {"pain": {"score": 6}, "ask": {"question": "how long should I hold a plank?"}}
+RED_FLAG = "I suddenly can't control my bladder and my back hurts, what exercise helps?"
+
+Core = Callable[[Incoming], Awaitable[list[Reply]]]
 
 
-async def echo(incoming: Incoming) -> list[Reply]:
-    """Temporary handler until bot.app.build_dialogue exists."""
+def new_core() -> Core:
+    """A fresh dialogue core (in-memory store)."""
+    try:
+        from bot.app import build_dialogue
+
+        return build_dialogue().handle
+    except Exception:  # TEMP until the knowledge base lands
+        return _stub_core
+
+
+async def _stub_core(incoming: Incoming) -> list[Reply]:  # TEMP
     if incoming.is_group and not incoming.mentioned:
         return []
     text = incoming.action or incoming.text
-    if "progress" in text:
-        return [Reply("your week", ephemeral=True, kind=Kind.PROGRESS, image=b"\x89PNG fake")]
-    return [Reply(f"echo: {text}", buttons=(Button("Again", "today"),))]
+    if "bladder" in text:
+        return [Reply("URGENT stub header\nsee a doctor", kind=Kind.RED_FLAG)]
+    eph = text.startswith("/progress")
+    return [Reply(f"echo: {text}", buttons=(Button("Again", "today"),), ephemeral=eph)]
+
+
+def urgent_header() -> str:
+    from bot import kb
+
+    try:
+        return kb.load(Settings().knowledge_dir).safety.urgent_header
+    except Exception:  # TEMP
+        return "URGENT stub header"
+
+
+@dataclass
+class Recorder:
+    """The handler the adapter gets: the real core, remembering every Incoming and its replies."""
+
+    core: Core = field(default_factory=new_core)
+    seen: list[tuple[Incoming, list[Reply]]] = field(default_factory=list)
+    explode_on: str | None = None
+
+    async def __call__(self, incoming: Incoming) -> list[Reply]:
+        if self.explode_on and incoming.text == self.explode_on:
+            raise RuntimeError(f"boom while holding {TOKEN}")
+        replies = await self.core(incoming)
+        self.seen.append((incoming, replies))
+        return replies
+
+    async def replay(self) -> list[list[Reply]]:
+        """Feed the same Incoming sequence to a fresh core: what it should have said."""
+        ref = new_core()
+        return [await ref(inc) for inc, _ in self.seen]
+
+    def last(self) -> tuple[Incoming, list[Reply]]:
+        assert self.seen, "the adapter never called the handler"
+        return self.seen[-1]
+
+
+def contents(replies: list[Reply]) -> list[str]:
+    """The message contents the adapter should produce for these replies."""
+    return [kw.get("content", "") for r in replies for kw in render_reply(r)]
 
 
 @pytest.fixture
@@ -38,44 +102,290 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield f
 
 
-def settings_for(fake: FakeDiscord, **extra: object) -> Settings:
-    return Settings(discord_token=TOKEN, discord_api_url=fake.api_url, **extra)  # type: ignore[arg-type]
+def make_adapter(fake: FakeDiscord, handler: Core, **settings: object) -> DiscordAdapter:
+    s = Settings(discord_token=TOKEN, discord_api_url=fake.api_url, **settings)  # type: ignore[arg-type]
+    return DiscordAdapter(s, handler, guild_ready_timeout=0.05, ready_timeout=5)
 
 
 @pytest.fixture
-async def adapter(fake: FakeDiscord) -> AsyncIterator[DiscordAdapter]:
-    a = DiscordAdapter(settings_for(fake), echo, guild_ready_timeout=0.05, ready_timeout=5)
+def rec() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+async def adapter(fake: FakeDiscord, rec: Recorder) -> AsyncIterator[DiscordAdapter]:
+    a = make_adapter(fake, rec)
     await a.start()
     yield a
     await a.stop()
 
 
-async def test_dm_gets_reply(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
-    await fake.dispatch_dm(USER, "hello there")
-    sent = await fake.wait_for(lambda: fake.sent_to(fake.dm_channel_id(USER)))
-    assert sent[0].content == "echo: hello there"
-    assert sent[0].custom_ids == ["bb:today"]
+async def assert_matches_reference(rec: Recorder, got: list[Sent]) -> None:
+    """What the fake received for the last Incoming equals a fresh core's rendered replies."""
+    expected = (await rec.replay())[-1]
+    assert expected, "the reference core had nothing to say"
+    assert [s.content for s in got] == contents(expected)
+
+
+# ------------------------------------------------------------------------- messages
+async def test_dm_question_gets_its_answer(
+    fake: FakeDiscord, adapter: DiscordAdapter, rec: Recorder
+) -> None:
+    await fake.dispatch_dm(USER, "how long should I hold a plank?")
+    await fake.wait_for(lambda: rec.seen)
+    chan = fake.dm_channel_id(USER)
+    await fake.wait_for(lambda: len(fake.sent_to(chan)) >= len(contents(rec.last()[1])))
+    incoming = rec.last()[0]
+    assert incoming.platform == "discord" and incoming.user_id == str(USER)
+    assert incoming.chat_id == chan and incoming.text == "how long should I hold a plank?"
+    assert not incoming.is_group and incoming.mentioned
+    await assert_matches_reference(rec, fake.sent_to(chan))
+    # discord.py asked for a zlib-compressed gateway and registered the shared command table.
     assert fake.gateway_query.get("compress") == "zlib-stream"
-    assert {c["name"] for c in fake.commands[None]} >= {"pain", "ask"}
+    assert sorted(c["name"] for c in fake.commands[None]) == sorted(c.name for c in COMMANDS)
 
 
-async def test_slash_and_click(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
-    iid = await fake.dispatch_command(USER, "pain", {"score": 6}, guild=True)
-    sent = await fake.wait_for(lambda: fake.for_interaction(iid))
-    assert sent[0].content == "echo: /pain 6"
-    iid2 = await fake.dispatch_click(USER, sent[0], "bb:today", guild=True)
-    sent2 = await fake.wait_for(lambda: fake.for_interaction(iid2))
-    assert sent2[0].content == "echo: today"
-    iid3 = await fake.dispatch_command(USER, "progress", guild=True)
-    sent3 = await fake.wait_for(lambda: fake.for_interaction(iid3))
-    assert sent3[0].ephemeral and sent3[0].attachments[0]["filename"] == "progress.png"
+async def test_red_flag_dm_gets_urgent_header_first(
+    fake: FakeDiscord, adapter: DiscordAdapter, rec: Recorder
+) -> None:
+    await fake.dispatch_dm(USER, RED_FLAG)
+    got = await fake.wait_for(lambda: fake.sent_to(fake.dm_channel_id(USER)))
+    header = to_discord_markdown(urgent_header()).strip()
+    assert header in got[0].content
+    assert got[0].content.index(header) < 5  # first thing the person reads
+    assert rec.last()[1][0].kind == Kind.RED_FLAG
 
 
-async def test_sender(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
-    fake.block_dms(USER)
+async def test_guild_message_needs_a_mention(
+    fake: FakeDiscord, adapter: DiscordAdapter, rec: Recorder
+) -> None:
+    await fake.dispatch_guild_message(USER, "how long should I hold a plank?")
+    await fake.settle(0.3)
+    assert fake.sent_to(fake.channel_id) == []
+    incoming = rec.last()[0]
+    assert incoming.is_group and not incoming.mentioned and incoming.text == ""
+
+    await fake.dispatch_guild_message(USER, "how long should I hold a plank?", mention_bot=True)
+    await fake.wait_for(lambda: fake.sent_to(fake.channel_id))
+    incoming = rec.last()[0]
+    assert incoming.is_group and incoming.mentioned
+    assert incoming.text == "how long should I hold a plank?"  # the mention is stripped
+    await fake.settle(0.1)
+    await assert_matches_reference(rec, fake.sent_to(fake.channel_id))
+
+
+async def test_bots_are_ignored(fake: FakeDiscord, adapter: DiscordAdapter, rec: Recorder) -> None:
+    await fake.dispatch_dm(OTHER, "hello", bot=True)
+    await fake.settle(0.3)
+    assert rec.seen == [] and fake.sent == []
+
+
+# ------------------------------------------------------------------- interactions
+@pytest.mark.parametrize("name", [c.name for c in COMMANDS])
+async def test_slash_command_gets_interaction_response(
+    fake: FakeDiscord, adapter: DiscordAdapter, rec: Recorder, name: str
+) -> None:
+    options = ARGS.get(name, {})
+    iid = await fake.dispatch_command(USER, name, options)
+    got = await fake.wait_for(lambda: fake.for_interaction(iid))
+    incoming, replies = rec.last()
+    expected_text = " ".join(["/" + name, *(str(v) for v in options.values())])
+    assert incoming.text == expected_text
+    assert got[0].via == "callback"
+    if replies:
+        await fake.wait_for(lambda: len(fake.for_interaction(iid)) >= len(contents(replies)))
+        await assert_matches_reference(rec, fake.for_interaction(iid))
+    else:
+        assert got[0].callback_type == 5  # acknowledged, nothing said
+
+
+async def first_with_buttons(fake: FakeDiscord, rec: Recorder) -> Sent:
+    """Ask the core things that usually come with a next-step button until one does."""
+    for text in ("/start", "/help", "/today", "how long should I hold a plank?"):
+        await fake.dispatch_dm(USER, text)
+        await fake.wait_for(lambda t=text: rec.seen and rec.seen[-1][0].text == t)  # type: ignore[misc]
+        await fake.settle(0.2)
+        with_buttons = [s for s in fake.sent if s.custom_ids]
+        if with_buttons:
+            return with_buttons[-1]
+    raise AssertionError("the core offered no buttons for /start, /help, /today or a FAQ")
+
+
+async def test_button_click_gets_reply(
+    fake: FakeDiscord, adapter: DiscordAdapter, rec: Recorder
+) -> None:
+    msg = await first_with_buttons(fake, rec)
+    custom_id = msg.custom_ids[0]
+    assert custom_id.startswith("bb:") and len(custom_id) <= 100
+    iid = await fake.dispatch_click(USER, msg, custom_id)
+    await fake.wait_for(lambda: fake.for_interaction(iid))
+    incoming, replies = rec.last()
+    assert incoming.action == custom_id.removeprefix("bb:")
+    if replies:
+        await fake.settle(0.1)
+        await assert_matches_reference(rec, fake.for_interaction(iid))
+
+
+async def test_button_survives_restart(fake: FakeDiscord, rec: Recorder) -> None:
+    first = make_adapter(fake, rec)
+    await first.start()
+    msg = await first_with_buttons(fake, rec)
+    await first.stop()
+
+    second = make_adapter(fake, rec)  # a new client: no view or state from the first one
+    await second.start()
+    try:
+        assert fake.identify_count == 2
+        iid = await fake.dispatch_click(USER, msg, msg.custom_ids[0])
+        await fake.wait_for(lambda: fake.for_interaction(iid))
+        assert rec.last()[0].action == msg.custom_ids[0].removeprefix("bb:")
+    finally:
+        await second.stop()
+
+
+async def test_ephemeral_only_in_guild(fake: FakeDiscord) -> None:
+    async def progress(incoming: Incoming) -> list[Reply]:
+        return [Reply("**Streak**: 3", ephemeral=True, kind=Kind.PROGRESS, image=b"\x89PNG")]
+
+    a = make_adapter(fake, progress)
+    await a.start()
+    try:
+        iid = await fake.dispatch_command(USER, "progress", guild=True)
+        guild_msg = (await fake.wait_for(lambda: fake.for_interaction(iid)))[0]
+        iid = await fake.dispatch_command(USER, "progress")
+        dm_msg = (await fake.wait_for(lambda: fake.for_interaction(iid)))[0]
+    finally:
+        await a.stop()
+    assert guild_msg.flags & 64 and not dm_msg.flags & 64
+    assert guild_msg.attachments == [{"filename": "progress.png", "size": 4}]
+
+
+async def test_core_progress_ephemeral_in_guild(
+    fake: FakeDiscord, adapter: DiscordAdapter, rec: Recorder
+) -> None:
+    iid = await fake.dispatch_command(USER, "progress", guild=True)
+    got = await fake.wait_for(lambda: fake.for_interaction(iid))
+    replies = rec.last()[1]
+    assert replies, "the core said nothing to /progress"
+    assert got[0].ephemeral == replies[0].ephemeral
+
+
+async def test_long_text_is_split_and_buttons_go_last(fake: FakeDiscord) -> None:
+    long = "\n\n".join(f"Paragraph {i}: " + "hold the plank " * 30 for i in range(10))
+
+    async def chatty(incoming: Incoming) -> list[Reply]:
+        return [Reply(long, buttons=(Button("More", "faq:plank"),))]
+
+    a = make_adapter(fake, chatty)
+    await a.start()
+    try:
+        await fake.dispatch_dm(USER, "tell me everything")
+        await fake.wait_for(lambda: len(fake.sent) >= 3 and fake.sent[-1].custom_ids)
+        got = list(fake.sent)
+    finally:
+        await a.stop()
+    assert all(len(s.content) <= 2000 for s in got)
+    assert [s.custom_ids for s in got][-1] == ["bb:faq:plank"]
+    assert all(not s.custom_ids for s in got[:-1])
+
+
+# ------------------------------------------------------------------ rate limits, sender
+async def test_429_on_channel_send_is_retried(
+    fake: FakeDiscord, adapter: DiscordAdapter, rec: Recorder
+) -> None:
+    path = rf"/channels/{fake.dm_channel_id(USER)}/messages$"
+    fake.inject_429(path, retry_after=0.2)
+    await fake.dispatch_dm(USER, "how long should I hold a plank?")
+    got = await fake.wait_for(lambda: fake.sent_to(fake.dm_channel_id(USER)))
+    posts = [
+        p
+        for m, p in fake.requests
+        if m == "POST" and p.endswith(f"{fake.dm_channel_id(USER)}/messages")
+    ]
+    assert len(posts) >= 2  # the 429, then the retry that delivered
+    assert got[0].content == contents(rec.last()[1])[0]
+
+
+async def test_sender_blocked_when_dms_closed(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    fake.block_dms(OTHER)
     with pytest.raises(Blocked):
-        await adapter.sender.send(Address("discord", str(USER)), Reply("hi"))
-    fake.inject_429(r"/channels/\d+/messages", retry_after=60)
-    with pytest.raises(RateLimited):
-        await adapter.sender.send(Address("discord", str(fake.channel_id)), Reply("hi"))
-    logging.getLogger(__name__).info("done")
+        await adapter.sender.send(Address("discord", str(OTHER)), Reply("Time to train!"))
+    with pytest.raises(Blocked):
+        await adapter.sender.send(Address("discord", fake.dm_channel_id(OTHER)), Reply("Train!"))
+    assert fake.sent == []
+
+
+async def test_sender_opens_dm_for_a_user_id(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    assert adapter.sender.platform == "discord"
+    reply = Reply("Time to **train**", buttons=(Button("Start", "today"),))
+    await adapter.sender.send(Address("discord", str(OTHER)), reply)
+    got = fake.sent_to(fake.dm_channel_id(OTHER))
+    assert [s.content for s in got] == contents([reply])
+    assert got[0].custom_ids == ["bb:today"]
+    assert ("POST", "/api/v10/users/@me/channels") in fake.requests
+
+
+async def test_sender_rate_limits(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    """A short 429 (< 30 s) is slept through by discord.py and the send succeeds; a long one
+    raises RateLimited(retry_after) at once so the scheduler can reschedule."""
+    chat = str(fake.channel_id)
+    fake.inject_429(rf"/channels/{chat}/messages$", retry_after=0.1)
+    await adapter.sender.send(Address("discord", chat), Reply("short wait"))
+    assert [s.content for s in fake.sent_to(chat)] == ["short wait"]
+
+    fake.inject_429(rf"/channels/{chat}/messages$", retry_after=60)
+    with pytest.raises(RateLimited) as err:
+        await adapter.sender.send(Address("discord", chat), Reply("long wait"))
+    assert err.value.retry_after == 60
+    assert [s.content for s in fake.sent_to(chat)] == ["short wait"]
+
+
+# ------------------------------------------------------------------------- errors, logs
+async def test_token_never_logged_and_errors_apologise(fake: FakeDiscord) -> None:
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    root = logging.getLogger()
+    old_level = root.level
+    collector = Collect(logging.DEBUG)
+    collector.setFormatter(logging.Formatter("%(name)s %(message)s"))
+    root.addHandler(collector)
+    setup_logging("DEBUG", secrets=[TOKEN])
+    rec = Recorder(explode_on="explode")
+    a = make_adapter(fake, rec)
+    try:
+        await a.start()
+        await fake.dispatch_dm(USER, "explode")
+        got = await fake.wait_for(lambda: fake.sent_to(fake.dm_channel_id(USER)))
+        await fake.settle(0.1)
+    finally:
+        await a.stop()
+        root.removeHandler(collector)
+        root.setLevel(old_level)
+    assert len(got) == 1 and got[0].content  # a short apology, not silence
+    assert any("discord.http" in r for r in records)  # DEBUG capture really worked
+    assert any("RuntimeError" in r for r in records)  # the error hook logged the traceback
+    assert not [r for r in records if TOKEN in r]
+
+
+async def test_wrong_token_fails_start(fake: FakeDiscord) -> None:
+    s = Settings(discord_token="wrong-token", discord_api_url=fake.api_url)  # type: ignore[arg-type]
+    a = DiscordAdapter(s, Recorder(), guild_ready_timeout=0.05, ready_timeout=5)
+    with pytest.raises(discord.LoginFailure):
+        await a.start()
+    await a.stop()
+
+
+async def test_guild_sync(fake: FakeDiscord, rec: Recorder) -> None:
+    a = make_adapter(fake, rec, discord_guild_id=fake.guild_id)
+    await a.start()
+    await a.stop()
+    names = {c["name"]: c for c in fake.commands[fake.guild_id]}
+    assert set(names) == {c.name for c in COMMANDS}
+    pain = names["pain"]["options"][0]
+    assert pain["name"] == "score" and pain["type"] == 4
+    assert (pain["min_value"], pain["max_value"]) == (0, 10)
+    assert names["ask"]["options"][0]["name"] == "question"

@@ -213,7 +213,7 @@ class FakeDiscord:
     def for_interaction(self, interaction_id: str) -> list[Sent]:
         return [s for s in self.sent if s.interaction_id == interaction_id]
 
-    async def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:
+    async def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0) -> T:  # noqa: ASYNC109
         """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while True:
@@ -223,9 +223,6 @@ class FakeDiscord:
             if time.monotonic() > deadline:
                 raise AssertionError(f"condition not met within {timeout}s; sent={self.sent!r}")
             await asyncio.sleep(0.02)
-
-    async def wait_connected(self, timeout: float = 5.0) -> None:
-        await self.wait_for(lambda: self._live() is not None, timeout)
 
     async def settle(self, seconds: float = 0.3) -> None:
         """Give the bot time to (not) answer, for negative assertions."""
