@@ -1,0 +1,326 @@
+"""Telegram adapter: python-telegram-bot Application ⇄ Incoming / Reply, polling or webhook.
+
+A thin translator: Telegram updates become `Incoming`, the handler (the dialogue core) decides
+what to say, and its `Reply`s are rendered to Telegram HTML, split and sent. Imported only when
+TELEGRAM_TOKEN is set, so the rest of backbot never needs `telegram` at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import warnings
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import telegram
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.adapters.base import Handler
+from bot.adapters.render import TELEGRAM_LIMIT, split_text, to_telegram_html
+from bot.config import Settings
+from bot.core.commands import COMMANDS
+from bot.core.types import Address, Button, Incoming, Reply
+from bot.errors import Blocked, ConfigError, RateLimited, SendError, TransientError
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+APOLOGY = "Sorry, something went wrong on my side. Please try again."
+# Splitting counts plain characters; leave room so a chunk stays under the limit after entities.
+CHUNK_LIMIT = TELEGRAM_LIMIT - 96
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_BYTES = 64
+SHORT_LABEL = 18  # labels up to this many characters go two to a row
+TYPING_AFTER = 0.4  # seconds without an answer before showing "typing…"
+GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+
+
+def callback_data(action: str) -> str:
+    """Telegram allows 64 bytes of callback data; longer actions are cut (and logged)."""
+    raw = action.encode()
+    if len(raw) <= CALLBACK_DATA_BYTES:
+        return action
+    logger.warning("button action longer than %s bytes, truncated: %r", CALLBACK_DATA_BYTES, action)
+    return raw[:CALLBACK_DATA_BYTES].decode(errors="ignore")
+
+
+def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    """One row per button, or two per row when every label is short."""
+    if not buttons:
+        return None
+    keys = [InlineKeyboardButton(b.label, callback_data=callback_data(b.action)) for b in buttons]
+    per_row = 2 if all(len(b.label) <= SHORT_LABEL for b in buttons) else 1
+    return InlineKeyboardMarkup([keys[i : i + per_row] for i in range(0, len(keys), per_row)])
+
+
+async def deliver(bot: telegram.Bot, chat_id: int | str, reply: Reply) -> None:
+    """Send one Reply: photo (with caption when short), text chunks, keyboard on the last one."""
+    markup = keyboard(reply.buttons)
+    chunks = [to_telegram_html(c) for c in split_text(reply.text, CHUNK_LIMIT)]
+    if reply.image is not None:
+        if len(chunks) <= 1 and len(reply.text) <= CAPTION_LIMIT:
+            caption = chunks[0] if chunks else None
+            await bot.send_photo(
+                chat_id,
+                reply.image,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+            return
+        await bot.send_photo(chat_id, reply.image)
+    for i, chunk in enumerate(chunks):
+        last = i == len(chunks) - 1
+        await bot.send_message(
+            chat_id,
+            chunk,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup if last else None,
+            disable_web_page_preview=True,
+        )
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    # PTB 22 returns int or timedelta depending on PTB_TIMEDELTA and warns about the change.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramSender:
+    """Sender for messages the bot starts (reminders); maps PTB errors to bot.errors.
+
+    It uses its own Bot without PTB's rate limiter: the scheduler owns pacing and must see
+    RateLimited at once instead of PTB sleeping and retrying inside the call.
+    """
+
+    platform = PLATFORM
+
+    def __init__(self, bot: telegram.Bot) -> None:
+        self.bot = bot
+        self._ready = asyncio.Lock()
+
+    async def initialize(self) -> None:
+        async with self._ready:
+            await self.bot.initialize()
+
+    async def shutdown(self) -> None:
+        await self.bot.shutdown()
+
+    async def send(self, address: Address, reply: Reply) -> None:
+        if address.platform != PLATFORM:
+            raise SendError(f"not a Telegram address: {address.platform}")
+        await self.initialize()  # no-op after the first call
+        try:
+            await deliver(self.bot, address.chat_id, reply)
+        except RetryAfter as e:
+            raise RateLimited(_retry_seconds(e)) from e
+        except Forbidden as e:
+            raise Blocked(e.message) from e
+        except BadRequest as e:  # a subclass of NetworkError: check it first
+            if "chat not found" in e.message.lower():
+                raise Blocked(e.message) from e
+            raise SendError(e.message) from e
+        except NetworkError as e:  # includes TimedOut
+            raise TransientError(e.message) from e
+        except TelegramError as e:
+            raise SendError(e.message) from e
+
+
+def webhook_secret(settings: Settings, token: str) -> str:
+    """The configured secret, or one derived from the token so every instance agrees on it."""
+    if settings.telegram_webhook_secret is not None:
+        return settings.telegram_webhook_secret.get_secret_value()
+    return hashlib.sha256(b"backbot-webhook:" + token.encode()).hexdigest()[:48]
+
+
+class TelegramAdapter:
+    """Runs the bot on Telegram; `sender` delivers messages the bot starts."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        handler: Handler,
+        *,
+        rate_limit: bool = True,
+        max_retries: int = 3,
+        webhook_listen: str = "0.0.0.0",
+    ) -> None:
+        if settings.telegram_token is None:
+            raise ConfigError("invalid setting TELEGRAM_TOKEN: not set")
+        self.settings = settings
+        self.handler = handler
+        self.webhook_listen = webhook_listen
+        token = settings.telegram_token.get_secret_value()
+        root = settings.telegram_api_url.rstrip("/")
+        builder = (
+            Application.builder()
+            .token(token)
+            .base_url(root + "/bot")
+            .base_file_url(root + "/file/bot")
+            .concurrent_updates(True)
+        )
+        if rate_limit:
+            # Replies to users wait out a 429 and are retried instead of being lost.
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=max_retries))
+        self.application = builder.build()
+        self.application.add_handler(CallbackQueryHandler(self._on_callback))
+        # Only new messages: edited messages and channel posts are not conversation turns.
+        self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
+        self.application.add_error_handler(self._on_error)
+        self.sender = TelegramSender(
+            telegram.Bot(token, base_url=root + "/bot", base_file_url=root + "/file/bot")
+        )
+
+    async def start(self) -> None:
+        """Connect, publish the command menu, then poll (or serve the webhook)."""
+        app = self.application
+        try:
+            await app.initialize()
+        except InvalidToken:
+            # PTB's message repeats the token; say it without the value.
+            raise ConfigError(
+                "invalid setting TELEGRAM_TOKEN: rejected by the Telegram Bot API"
+            ) from None
+        await self.sender.initialize()
+        await app.bot.set_my_commands([BotCommand(c.name, c.description) for c in COMMANDS])
+        assert app.updater is not None
+        url = self.settings.telegram_webhook_url
+        if url:
+            token = self.settings.telegram_token.get_secret_value()  # type: ignore[union-attr]
+            await app.updater.start_webhook(
+                listen=self.webhook_listen,
+                port=self.settings.port,
+                url_path=urlsplit(url).path.lstrip("/"),
+                secret_token=webhook_secret(self.settings, token),
+                webhook_url=url,
+            )
+            logger.info("telegram: webhook server on port %s for %s", self.settings.port, url)
+        else:
+            # start_polling deletes any webhook first (Telegram refuses getUpdates otherwise).
+            await app.updater.start_polling(poll_interval=0.0, timeout=timedelta(seconds=10))
+            logger.info("telegram: polling as @%s", app.bot.username)
+        await app.start()
+
+    async def stop(self) -> None:
+        """Stop fetching updates, finish the ones in flight, close connections."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        await self.sender.shutdown()
+
+    # -- updates → Incoming ----------------------------------------------------------------
+
+    def _addressed(self, msg: Message, text: str) -> tuple[bool, str]:
+        """Whether the message is for us, and its text without @botusername."""
+        bot = self.application.bot
+        handle = f"@{bot.username}".lower()
+        mentioned = False
+        if text.startswith("/"):
+            head, sep, rest = text.partition(" ")
+            cmd, at, target = head.partition("@")
+            if at and target.lower() != handle[1:]:
+                return False, text  # /cmd@otherbot: meant for another bot
+            mentioned, text = True, cmd + sep + rest
+        if handle in text.lower():
+            start = text.lower().index(handle)
+            text = f"{text[:start].rstrip()} {text[start + len(handle) :].lstrip()}".strip()
+            mentioned = True
+        reply_to = msg.reply_to_message
+        if (
+            reply_to is not None
+            and reply_to.from_user is not None
+            and reply_to.from_user.id == bot.id
+        ):
+            mentioned = True
+        return mentioned, text
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Translate a new message; non-text messages become empty text (private chats only)."""
+        msg, user = update.message, update.effective_user
+        if msg is None or user is None or user.is_bot:
+            return
+        is_group = msg.chat.type in GROUP_TYPES
+        text = msg.text or ""
+        if not text and is_group:
+            return  # stickers and photos in groups are not addressed to us
+        mentioned, text = self._addressed(msg, text)
+        incoming = Incoming(
+            platform=PLATFORM,
+            user_id=str(user.id),
+            chat_id=str(msg.chat.id),
+            text=text,
+            display_name=user.full_name,
+            is_group=is_group,
+            mentioned=mentioned,
+            received_at=msg.date,
+        )
+        await self._answer(msg.chat.id, incoming)
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: stop the button's spinner, then pass its data as the action."""
+        query = update.callback_query
+        if query is None:
+            return
+        with contextlib.suppress(BadRequest):  # "query is too old" must not block the answer
+            await query.answer()
+        chat = query.message.chat if query.message is not None else None
+        chat_id = chat.id if chat is not None else query.from_user.id
+        incoming = Incoming(
+            platform=PLATFORM,
+            user_id=str(query.from_user.id),
+            chat_id=str(chat_id),
+            action=query.data or "",
+            display_name=query.from_user.full_name,
+            is_group=chat is not None and chat.type in GROUP_TYPES,
+            mentioned=True,
+        )
+        await self._answer(chat_id, incoming)
+
+    async def _answer(self, chat_id: int, incoming: Incoming) -> None:
+        """Run the handler, showing "typing…" if it is slow, and deliver every reply."""
+        task = asyncio.ensure_future(self.handler(incoming))
+        done, _ = await asyncio.wait({task}, timeout=TYPING_AFTER)
+        if not done:
+            with contextlib.suppress(TelegramError):
+                await self.application.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        for reply in await task:
+            await deliver(self.application.bot, chat_id, reply)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the failure (the logging filter strips the token) and apologise in the chat."""
+        logger.error("telegram: update failed: %r", context.error, exc_info=context.error)
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is not None:
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_message(chat.id, APOLOGY)

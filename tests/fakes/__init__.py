@@ -1,0 +1,1 @@
+"""Loopback fakes of the chat platforms' APIs, started by the end-to-end tests themselves."""
