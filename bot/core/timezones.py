@@ -261,7 +261,7 @@ def _from_offset(m: re.Match[str], now: datetime) -> TimezoneMatch:
         return TimezoneMatch(None, f"{label} is not a real UTC offset (they run from -12 to +14)")
     if minutes == 0:
         if hours == 0:
-            return _found("UTC", now)
+            return TimezoneMatch("UTC", "UTC+00:00 (UTC, no daylight saving)")
         # Etc/GMT names have POSIX-inverted signs: UTC+2 is Etc/GMT-2.
         zone = f"Etc/GMT{'-' if sign > 0 else '+'}{hours}"
         return TimezoneMatch(zone, f"{label} ({zone}, a fixed offset with no daylight saving)")
@@ -308,7 +308,9 @@ def resolve_timezone(text: str, now: datetime | None = None) -> TimezoneMatch:
         # Aliases first: "EST" should mean New York with DST, not the fixed tzdata zone "EST".
         if cand in ALIASES:
             return _found(ALIASES[cand], now)
-        if cand in exact:
+        # Full names ("europe/berlin") before cities, but cities before the old top-level
+        # links: "singapore" should give Asia/Singapore, not the legacy "Singapore".
+        if cand in exact and ("/" in cand or cand not in cities):
             return _found(exact[cand], now)
         if cand in cities:
             return _found(cities[cand], now)
