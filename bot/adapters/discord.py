@@ -11,6 +11,7 @@ import contextlib
 import io
 import logging
 import re
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -43,13 +44,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bb
     """A button whose custom_id carries its action, so it works on messages sent before a restart."""
 
     def __init__(self, action: str, label: str = "…") -> None:
-        super().__init__(
-            discord.ui.Button(
-                label=label[:80],
-                style=discord.ButtonStyle.secondary,
-                custom_id=ACTION_PREFIX + action,
-            )
-        )
+        super().__init__(discord.ui.Button(label=label[:80], custom_id=ACTION_PREFIX + action))
         self.action = action
 
     @classmethod
@@ -99,7 +94,7 @@ class _Client(discord.Client):
         await self.adapter.on_message(message)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
-        exc = _current_exception()
+        exc = sys.exc_info()[1]  # discord.py calls on_error inside its except block
         channel = args[0].channel if args and isinstance(args[0], discord.Message) else None
         await self.adapter.report(exc, event_method, channel=channel)
 
@@ -109,17 +104,8 @@ class _Client(discord.Client):
         await self.adapter.report(error, "slash command", interaction=interaction)
 
 
-def _current_exception() -> BaseException | None:
-    import sys
-
-    return sys.exc_info()[1]
-
-
-InteractionCallback = Callable[..., Awaitable[None]]
-
-
 def _slash_command(
-    cmd: Command, dispatch: InteractionCallback
+    cmd: Command, dispatch: Callable[..., Awaitable[None]]
 ) -> app_commands.Command[Any, Any, Any]:
     """Build one slash command from the shared table; its text goes to the core as "/name arg"."""
 
@@ -194,19 +180,12 @@ class DiscordSender:
             raise TransientError(f"Discord server error {e.status}") from e
         except discord.HTTPException as e:
             if e.status == 429:  # a 429 discord.py did not retry (e.g. no Via header)
-                raise RateLimited(_retry_after(e)) from e
+                raise RateLimited(float(e.response.headers.get("Retry-After") or 1)) from e
             if e.status >= 500:
                 raise TransientError(f"Discord server error {e.status}") from e
             raise SendError(f"Discord refused the message: {e.status} {e.code}") from e
         except (TimeoutError, aiohttp.ClientError, OSError) as e:
             raise TransientError(f"network error: {type(e).__name__}") from e
-
-
-def _retry_after(e: discord.HTTPException) -> float:
-    try:
-        return float(e.response.headers.get("Retry-After", 1.0))
-    except (TypeError, ValueError):
-        return 1.0
 
 
 async def _deliver(channel: discord.abc.Messageable, reply: Reply) -> None:

@@ -120,11 +120,15 @@ async def adapter(fake: FakeDiscord, rec: Recorder) -> AsyncIterator[DiscordAdap
     await a.stop()
 
 
-async def assert_matches_reference(rec: Recorder, got: list[Sent]) -> None:
+async def assert_matches_reference(
+    rec: Recorder, fake: FakeDiscord, received: Callable[[], list[Sent]]
+) -> None:
     """What the fake received for the last Incoming equals a fresh core's rendered replies."""
-    expected = (await rec.replay())[-1]
+    expected = contents((await rec.replay())[-1])
     assert expected, "the reference core had nothing to say"
-    assert [s.content for s in got] == contents(expected)
+    await fake.wait_for(lambda: len(received()) >= len(expected))
+    await fake.settle(0.05)  # nothing extra may follow
+    assert [s.content for s in received()] == expected
 
 
 # ------------------------------------------------------------------------- messages
@@ -134,12 +138,11 @@ async def test_dm_question_gets_its_answer(
     await fake.dispatch_dm(USER, "how long should I hold a plank?")
     await fake.wait_for(lambda: rec.seen)
     chan = fake.dm_channel_id(USER)
-    await fake.wait_for(lambda: len(fake.sent_to(chan)) >= len(contents(rec.last()[1])))
     incoming = rec.last()[0]
     assert incoming.platform == "discord" and incoming.user_id == str(USER)
     assert incoming.chat_id == chan and incoming.text == "how long should I hold a plank?"
     assert not incoming.is_group and incoming.mentioned
-    await assert_matches_reference(rec, fake.sent_to(chan))
+    await assert_matches_reference(rec, fake, lambda: fake.sent_to(chan))
     # discord.py asked for a zlib-compressed gateway and registered the shared command table.
     assert fake.gateway_query.get("compress") == "zlib-stream"
     assert sorted(c["name"] for c in fake.commands[None]) == sorted(c.name for c in COMMANDS)
@@ -170,8 +173,7 @@ async def test_guild_message_needs_a_mention(
     incoming = rec.last()[0]
     assert incoming.is_group and incoming.mentioned
     assert incoming.text == "how long should I hold a plank?"  # the mention is stripped
-    await fake.settle(0.1)
-    await assert_matches_reference(rec, fake.sent_to(fake.channel_id))
+    await assert_matches_reference(rec, fake, lambda: fake.sent_to(fake.channel_id))
 
 
 async def test_bots_are_ignored(fake: FakeDiscord, adapter: DiscordAdapter, rec: Recorder) -> None:
@@ -193,8 +195,7 @@ async def test_slash_command_gets_interaction_response(
     assert incoming.text == expected_text
     assert got[0].via == "callback"
     if replies:
-        await fake.wait_for(lambda: len(fake.for_interaction(iid)) >= len(contents(replies)))
-        await assert_matches_reference(rec, fake.for_interaction(iid))
+        await assert_matches_reference(rec, fake, lambda: fake.for_interaction(iid))
     else:
         assert got[0].callback_type == 5  # acknowledged, nothing said
 
@@ -222,8 +223,7 @@ async def test_button_click_gets_reply(
     incoming, replies = rec.last()
     assert incoming.action == custom_id.removeprefix("bb:")
     if replies:
-        await fake.settle(0.1)
-        await assert_matches_reference(rec, fake.for_interaction(iid))
+        await assert_matches_reference(rec, fake, lambda: fake.for_interaction(iid))
 
 
 async def test_button_survives_restart(fake: FakeDiscord, rec: Recorder) -> None:
