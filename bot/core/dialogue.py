@@ -141,6 +141,24 @@ class Dialogue:
             logger.warning("storage unavailable while handling a message: %s", e)
             return [Reply(SORRY_STORAGE, kind=Kind.COMMAND, topic="storage_error")]
 
+    async def reminder(self, key: UserKey, now: datetime) -> Reply:
+        """The nudge the scheduler sends: today's session title and quick actions."""
+        msg = Incoming(key.platform, key.user_id, key.user_id, received_at=now)
+        ctx = await self._context(msg)
+        [workout] = await self._today(ctx)
+        title = workout.text.splitlines()[0].replace("**Today: ", "").rstrip("*")
+        return Reply(
+            f"Time for your back session 💪\nToday: {title}",
+            (
+                Button("Show workout", "today"),
+                Button("Done ✅", "done"),
+                Button("Snooze 1h", "rem:snooze"),
+                Button("Skip today", "rem:skip"),
+            ),
+            kind=Kind.REMINDER,
+            topic="nudge",
+        )
+
     async def answer_text(self, text: str) -> list[Reply]:
         """Stateless answer for free text (triage, retrieval, small talk): used by `kb eval`."""
         return self._answer_free_text(text) or [self._fallback(text)]
