@@ -212,6 +212,7 @@ class DiscordAdapter:
         self.ready_timeout = ready_timeout
         self.client: _Client | None = None
         self.sender = DiscordSender(self)
+        self.defer_after = DEFER_AFTER
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -307,7 +308,7 @@ class DiscordAdapter:
             mentioned=True,  # an interaction is always addressed to the bot
         )
         task = asyncio.ensure_future(self.handler(incoming))
-        done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER)
+        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
         if not done:
             await interaction.response.defer(thinking=True)
         replies = await task

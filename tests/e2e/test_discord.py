@@ -7,6 +7,7 @@ sequence, rendered the way the adapter renders it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -289,6 +290,24 @@ async def test_long_text_is_split_and_buttons_go_last(fake: FakeDiscord) -> None
     assert all(not s.custom_ids for s in got[:-1])
 
 
+async def test_slow_core_defers_then_follows_up(fake: FakeDiscord) -> None:
+    async def slow(incoming: Incoming) -> list[Reply]:
+        await asyncio.sleep(0.3)
+        return [Reply("done thinking")]
+
+    a = make_adapter(fake, slow)
+    a.defer_after = 0.05  # Discord allows 3 s; the adapter defers well before that
+    await a.start()
+    try:
+        iid = await fake.dispatch_command(USER, "today")
+        await fake.wait_for(lambda: len(fake.for_interaction(iid)) >= 2)
+    finally:
+        await a.stop()
+    first, second = fake.for_interaction(iid)
+    assert first.via == "callback" and first.callback_type == 5  # "thinking…"
+    assert second.via == "followup" and second.content == "done thinking"
+
+
 # ------------------------------------------------------------------ rate limits, sender
 async def test_429_on_channel_send_is_retried(
     fake: FakeDiscord, adapter: DiscordAdapter, rec: Recorder
@@ -353,6 +372,7 @@ async def test_token_never_logged_and_errors_apologise(fake: FakeDiscord) -> Non
     collector = Collect(logging.DEBUG)
     collector.setFormatter(logging.Formatter("%(name)s %(message)s"))
     root.addHandler(collector)
+    httpx_level = logging.getLogger("httpx").level
     setup_logging("DEBUG", secrets=[TOKEN])
     rec = Recorder(explode_on="explode")
     a = make_adapter(fake, rec)
@@ -365,6 +385,7 @@ async def test_token_never_logged_and_errors_apologise(fake: FakeDiscord) -> Non
         await a.stop()
         root.removeHandler(collector)
         root.setLevel(old_level)
+        logging.getLogger("httpx").setLevel(httpx_level)
     assert len(got) == 1 and got[0].content  # a short apology, not silence
     assert any("discord.http" in r for r in records)  # DEBUG capture really worked
     assert any("RuntimeError" in r for r in records)  # the error hook logged the traceback
