@@ -27,6 +27,8 @@ DEFAULT_TIME = time(18, 0)
 MAX_PAUSE_WEEKS = 52
 
 DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Our own month names: strftime("%b") follows the process locale.
+MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WEEKDAYS: tuple[int, ...] = (0, 1, 2, 3, 4)
 WEEKENDS: tuple[int, ...] = (5, 6)
 EVERY_DAY: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
@@ -145,7 +147,7 @@ def format_days(days: Sequence[int]) -> str:
 def format_local(instant: datetime, tz: str) -> str:
     """An instant in the user's zone, chat-sized: 'Tue 3 Dec 07:00'."""
     local = instant.astimezone(_zone(tz))
-    return f"{DAY_ABBR[local.weekday()]} {local.day} {local:%b} {local:%H:%M}"
+    return f"{DAY_ABBR[local.weekday()]} {local.day} {MONTH_ABBR[local.month - 1]} {local:%H:%M}"
 
 
 def describe(days: Sequence[int], at: time, tz: str, next_due_at: datetime | None) -> str:
@@ -236,13 +238,15 @@ _REMIND_WORD = re.compile(r"\b(remind\w*|reminders?|nudge|notif\w*|alarm|alert)\
 # Word-level patterns for actions, checked in this order (show before set: "when is my next
 # reminder" mentions no days or time but must not become an empty "set").
 _SHOW = re.compile(
-    r"\b(show|list|see|view|check|what are|what's|whats|what is|when is|when's|whens|when are)\b"
+    r"\b(show|list|see|view|check|what are|what's|whats|what is|what time|which days|"
+    r"when is|when's|whens|when are|when do|when will)\b"
     r".*\breminder|\bnext reminder\b|\breminder (status|settings|schedule)\b"
-    r"|^(status|show|list)$"
+    r"|\bwhen (do|will|are) you (going to )?remind\b|^(status|show|list)$"
 )
 _STOP = re.compile(
     r"\b(stop|cancel|disable|unsubscribe|delete|remove|no more|turn off|switch off|"
-    r"don'?t remind|do not remind|never remind)\b|\b(remind|reminders?) off\b|^off$|^none$"
+    r"don'?t remind|do not remind|never remind|no reminders?|don'?t want|do not want)\b"
+    r"|\b(remind|reminders?) off\b|^off$|^none$"
 )
 _PAUSE = re.compile(r"\b(pause|snooze|hold off|take a break|break from)\b")
 _RESUME = re.compile(
@@ -288,6 +292,7 @@ _FILLER = frozenset(
         "for",
         "from",
         "every",
+        "other",
         "each",
         "all",
         "of",
