@@ -301,11 +301,11 @@ def _load(d: Path) -> tuple[KnowledgeBase | None, list[str]]:
             if s not in sources:
                 p.add(file, entry, f"unknown source '{s}'")
 
-    for e in faq:
-        need_sources("faq.yaml", e.id, e.sources)
-        for f in e.follow_up:
+    for entry in faq:
+        need_sources("faq.yaml", entry.id, entry.sources)
+        for f in entry.follow_up:
             if f not in topic_ids:
-                p.add("faq.yaml", e.id, f"follow_up '{f}' is not a known entry")
+                p.add("faq.yaml", entry.id, f"follow_up '{f}' is not a known entry")
     for x in exercises.values():
         need_sources("exercises.yaml", x.id, x.sources)
         for rel in (x.easier, x.harder):
