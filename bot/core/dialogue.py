@@ -544,6 +544,8 @@ class Dialogue:
         await self.store.save_reminder(sched)
         await self._set_state(ctx, None)
         text = reminders.describe(sched.days, sched.at, tz, sched.next_due_at)
+        if req.bare_hour and req.at is not None:
+            text += f"\n(I read that as {req.at:%H:%M} on a 24-hour clock; say 8pm for the evening.)"
         if req.action == "pause":
             text = f"Paused until {sched.paused_until:%a %d %b}. " + text
         text += "\nWrong time zone? Change it in /settings."
