@@ -85,7 +85,9 @@ class Base(DeclarativeBase):
     }
 
 
-_FK = {"ondelete": "CASCADE"}
+def _fk(target: str) -> ForeignKey:
+    """A foreign key that goes when its parent row goes."""
+    return ForeignKey(target, ondelete="CASCADE")
 
 
 class User(Base):
@@ -116,7 +118,7 @@ class FlowStateRow(Base):
 
     __tablename__ = "flow_states"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", **_FK), primary_key=True)
+    user_id: Mapped[int] = mapped_column(_fk("users.id"), primary_key=True)
     flow: Mapped[str] = mapped_column(String(64))
     step: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -130,7 +132,7 @@ class WorkoutLog(Base):
     __table_args__ = (UniqueConstraint("user_id", "day"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", **_FK))
+    user_id: Mapped[int] = mapped_column(_fk("users.id"))
     day: Mapped[date] = mapped_column(Date)
     logged_at: Mapped[datetime] = mapped_column()
 
@@ -145,7 +147,7 @@ class PainScore(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", **_FK))
+    user_id: Mapped[int] = mapped_column(_fk("users.id"))
     score: Mapped[int] = mapped_column(SmallInteger)
     at: Mapped[datetime] = mapped_column()
 
@@ -156,7 +158,7 @@ class ReminderScheduleRow(Base):
     __tablename__ = "reminder_schedules"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", **_FK), unique=True)
+    user_id: Mapped[int] = mapped_column(_fk("users.id"), unique=True)
     platform: Mapped[str] = mapped_column(String(32))
     chat_id: Mapped[str] = mapped_column(String(64))
     days: Mapped[str] = mapped_column(String(32))  # "0,2,4", Monday=0
@@ -175,8 +177,8 @@ class Delivery(Base):
     __table_args__ = (UniqueConstraint("schedule_id", "due_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    schedule_id: Mapped[int] = mapped_column(ForeignKey("reminder_schedules.id", **_FK))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", **_FK), index=True)
+    schedule_id: Mapped[int] = mapped_column(_fk("reminder_schedules.id"))
+    user_id: Mapped[int] = mapped_column(_fk("users.id"), index=True)
     due_at: Mapped[datetime] = mapped_column()
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

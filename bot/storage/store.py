@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
 from pathlib import Path
@@ -37,6 +38,7 @@ from sqlalchemy.exc import (
     InterfaceError,
     OperationalError,
 )
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -67,10 +69,27 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_CONNECT_TIMEOUT_S = 10.0
 RETRY_DELAY_S = 0.2
 
-# What "the database is not there" looks like: driver errors wrapped by SQLAlchemy, and raw
-# socket errors (asyncpg raises ConnectionRefusedError/gaierror before SQLAlchemy sees a DBAPI
-# error). ConnectionError and TimeoutError are both OSErrors.
-UNAVAILABLE: tuple[type[BaseException], ...] = (DBAPIError, OSError)
+
+def _unavailable_errors() -> tuple[type[BaseException], ...]:
+    """What "the database is not there" looks like.
+
+    Driver errors during a query arrive wrapped as DBAPIError, but while *connecting* the raw
+    driver exception escapes: socket errors (ConnectionRefusedError, gaierror; ConnectionError
+    and TimeoutError are OSErrors), asyncpg's InvalidPasswordError / InvalidCatalogNameError /
+    TooManyConnectionsError, sqlite3's "unable to open database file". A pool checkout timeout
+    is SQLAlchemy's own TimeoutError.
+    """
+    errors: list[type[BaseException]] = [DBAPIError, PoolTimeout, OSError, sqlite3.Error]
+    try:
+        import asyncpg
+
+        errors += [asyncpg.PostgresError, asyncpg.InterfaceError]
+    except ImportError:  # pragma: no cover - asyncpg is a dependency, but SQLite needs none
+        pass
+    return tuple(errors)
+
+
+UNAVAILABLE = _unavailable_errors()
 
 
 def _transient(exc: BaseException) -> bool:
@@ -79,7 +98,14 @@ def _transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, OperationalError | InterfaceError | OSError)
+    if isinstance(exc, sqlite3.Error):
+        return isinstance(exc, sqlite3.OperationalError)
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        # Connection exception, out of connections, shutting down, serialization/deadlock:
+        # worth one more try. A wrong password or missing database is not.
+        return sqlstate[:2] in ("08", "53", "57", "40")
+    return isinstance(exc, OperationalError | InterfaceError | OSError | PoolTimeout)
 
 
 def _reason(exc: BaseException, secret: str | None = None) -> str:
@@ -228,6 +254,10 @@ async def open_store(database_url: str = DEFAULT_DATABASE_URL, *, migrate: bool 
                 await conn.execute(text("SELECT 1"))
     except UNAVAILABLE as e:
         await engine.dispose()
+        if engine.dialect.name == "sqlite":
+            # aiosqlite stops its worker thread after a failed connect without awaiting it;
+            # give the thread a moment to report back before a caller closes the loop.
+            await asyncio.sleep(0.05)
         raise StorageUnavailable(
             f"cannot reach the database at {where}: {_reason(e, engine.url.password)}"
         ) from e

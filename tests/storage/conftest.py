@@ -78,9 +78,10 @@ async def store(empty_engine: AsyncEngine) -> SqlStore:
 async def user_pk(store: SqlStore, platform: str, user_id: str) -> int | None:
     """The users.id of a user, read straight from the table."""
     async with store.sessionmaker() as s:
-        return await s.scalar(
+        pk = await s.scalar(
             select(User.id).where(User.platform == platform, User.user_id == user_id)
         )
+    return None if pk is None else int(pk)
 
 
 async def count(store: SqlStore, model: Any, *where: Any) -> int:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.core.ports import FlowState, PainEntry, Profile, ReminderSchedule, UserKey
@@ -28,7 +29,7 @@ from bot.storage.models import (
 )
 from bot.storage.store import SqlStore, create_engine, open_store
 
-from .conftest import count, user_pk
+from .conftest import PG_URL, count, user_pk
 
 logger = logging.getLogger(__name__)
 
@@ -373,7 +374,7 @@ async def test_sqlite_connection_pragmas(tmp_path: Path) -> None:
         async with store.engine.connect() as conn:
             assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
             assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
-            assert (await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() >= 1000
+            assert int((await conn.exec_driver_sql("PRAGMA busy_timeout")).scalar() or 0) >= 1000
     finally:
         await store.close()
 
@@ -492,3 +493,30 @@ async def test_a_read_is_not_retried(store: SqlStore) -> None:
         await store.get_profile(ANN)
     assert flaky.failures == 0
     assert await store.get_profile(ANN) is None
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"password": "not-the-password-x9"}, id="wrong-password"),
+        pytest.param({"database": "backbot_no_such_db"}, id="missing-database"),
+    ],
+)
+async def test_postgres_login_failures_are_storage_unavailable(change: dict[str, Any]) -> None:
+    """asyncpg raises these raw while connecting; they must not escape as driver errors."""
+    url = make_url(PG_URL).set(**change).render_as_string(hide_password=False)
+    with pytest.raises(StorageUnavailable) as info:
+        await open_store(url)
+    msg = str(info.value)
+    assert "not-the-password-x9" not in msg
+    assert ":***@" in msg
+    assert f":{make_url(PG_URL).password}@" not in msg
+    assert "DATABASE_URL=postgresql+asyncpg://" in msg and "\n" not in msg
+
+
+async def test_unopenable_sqlite_file_is_storage_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "dir.db").mkdir()  # a directory where the database file should be
+    with pytest.raises(StorageUnavailable, match="cannot reach the database"):
+        await open_store(f"sqlite+aiosqlite:///{tmp_path}/dir.db")
