@@ -17,8 +17,10 @@ from pathlib import Path
 import discord
 import pytest
 
+from bot import kb
 from bot.adapters.discord import DiscordAdapter, render_reply
 from bot.adapters.render import to_discord_markdown
+from bot.app import build_dialogue
 from bot.config import Settings
 from bot.core.commands import COMMANDS
 from bot.core.types import Address, Button, Incoming, Kind, Reply
@@ -39,32 +41,12 @@ Core = Callable[[Incoming], Awaitable[list[Reply]]]
 
 
 def new_core() -> Core:
-    """A fresh dialogue core (in-memory store)."""
-    try:
-        from bot.app import build_dialogue
-
-        return build_dialogue().handle
-    except Exception:  # TEMP until the knowledge base lands
-        return _stub_core
-
-
-async def _stub_core(incoming: Incoming) -> list[Reply]:  # TEMP
-    if incoming.is_group and not incoming.mentioned:
-        return []
-    text = incoming.action or incoming.text
-    if "bladder" in text:
-        return [Reply("URGENT stub header\nsee a doctor", kind=Kind.RED_FLAG)]
-    eph = text.startswith("/progress")
-    return [Reply(f"echo: {text}", buttons=(Button("Again", "today"),), ephemeral=eph)]
+    """A fresh dialogue core: shipped knowledge base, in-memory store."""
+    return build_dialogue().handle
 
 
 def urgent_header() -> str:
-    from bot import kb
-
-    try:
-        return kb.load(Settings().knowledge_dir).safety.urgent_header
-    except Exception:  # TEMP
-        return "URGENT stub header"
+    return kb.load(Settings().knowledge_dir).safety.urgent_header
 
 
 @dataclass
