@@ -16,6 +16,7 @@ from pathlib import Path
 
 import discord
 import pytest
+from pydantic import SecretStr
 
 from bot import kb
 from bot.adapters.discord import DiscordAdapter, render_reply
@@ -46,7 +47,7 @@ def new_core() -> Core:
 
 
 def urgent_header() -> str:
-    return kb.load(Settings().knowledge_dir).safety.urgent_header
+    return kb.load(Settings(_env_file=None).knowledge_dir).safety.urgent_header  # type: ignore[call-arg]
 
 
 @dataclass
@@ -86,7 +87,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 def make_adapter(fake: FakeDiscord, handler: Core, **settings: object) -> DiscordAdapter:
-    s = Settings(discord_token=TOKEN, discord_api_url=fake.api_url, **settings)  # type: ignore[arg-type]
+    # No .env file and an explicit guild id, so a developer's own settings cannot leak in.
+    values: dict[str, object] = {"discord_guild_id": None, **settings}
+    s = Settings(_env_file=None, discord_token=TOKEN, discord_api_url=fake.api_url, **values)  # type: ignore[arg-type,call-arg]
     return DiscordAdapter(s, handler, guild_ready_timeout=0.05, ready_timeout=5)
 
 
@@ -375,8 +378,8 @@ async def test_token_never_logged_and_errors_apologise(fake: FakeDiscord) -> Non
 
 
 async def test_wrong_token_fails_start(fake: FakeDiscord) -> None:
-    s = Settings(discord_token="wrong-token", discord_api_url=fake.api_url)  # type: ignore[arg-type]
-    a = DiscordAdapter(s, Recorder(), guild_ready_timeout=0.05, ready_timeout=5)
+    a = make_adapter(fake, Recorder())
+    a.settings = a.settings.model_copy(update={"discord_token": SecretStr("wrong-token")})
     with pytest.raises(discord.LoginFailure):
         await a.start()
     await a.stop()
