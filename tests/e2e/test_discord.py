@@ -25,7 +25,7 @@ from bot.app import build_dialogue
 from bot.config import Settings
 from bot.core.commands import COMMANDS
 from bot.core.types import Address, Button, Incoming, Kind, Reply
-from bot.errors import Blocked, RateLimited
+from bot.errors import Blocked, RateLimited, TransientError
 from bot.logs import setup_logging
 
 # tests/ is not a package and pytest does not put the repo root on sys.path by itself.
@@ -342,6 +342,16 @@ async def test_sender_rate_limits(fake: FakeDiscord, adapter: DiscordAdapter) ->
         await adapter.sender.send(Address("discord", chat), Reply("long wait"))
     assert err.value.retry_after == 60
     assert [s.content for s in fake.sent_to(chat)] == ["short wait"]
+
+
+async def test_sender_server_error_is_transient(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    chat = str(fake.channel_id)
+    # 503 is not in discord.py's own retry set (500/502/504/524), so it surfaces at once.
+    fake.inject("POST", rf"/channels/{chat}/messages$", 503, body={"message": "unavailable"})
+    with pytest.raises(TransientError):
+        await adapter.sender.send(Address("discord", chat), Reply("later"))
+    await adapter.sender.send(Address("discord", chat), Reply("later"))  # and then it works
+    assert [s.content for s in fake.sent_to(chat)] == ["later"]
 
 
 # ------------------------------------------------------------------------- errors, logs
