@@ -18,11 +18,23 @@ from rapidfuzz import fuzz, process
 
 from bot.core.text import Normalizer, tokens
 
-# Thresholds tuned on tests/data/dev_questions.jsonl with `backbot kb eval`.
-ANSWER_AT = 0.56
-SUGGEST_AT = 0.36
+
+# Weights and thresholds tuned on tests/data/dev_questions.jsonl with `backbot kb eval`.
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """How retrieval scores and decides. Scores are in 0..1."""
+
+    w_query: float = 0.40  # share of the query's (IDF-weighted) words the choice contains
+    w_doc: float = 0.30  # share of the choice's words the query contains
+    w_fuzzy: float = 0.30  # rapidfuzz token_sort_ratio of the two word lists
+    unknown_idf: float = 0.6  # weight of a word the KB never uses, as a share of the max IDF
+    answer_at: float = 0.56
+    suggest_at: float = 0.36
+    strong_at: float = 0.85  # answer even without a domain word at or above this
+
+
 SHORTLIST = 40
-COMMON_DF = 0.15  # tokens in more than this share of choices do not generate candidates
+COMMON_DF = 0.15  # words in more than this share of choices do not generate candidates
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +47,7 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """What retrieval concluded: `answer` is set above ANSWER_AT, else `suggestions` or neither."""
+    """What retrieval concluded: `answer` is set above the answer threshold, else `suggestions` or neither."""
 
     answer: Match | None
     suggestions: tuple[Match, ...]
@@ -58,12 +70,10 @@ class Retriever:
         normalizer: Normalizer,
         domain_words: Iterable[str] = (),
         *,
-        answer_at: float = ANSWER_AT,
-        suggest_at: float = SUGGEST_AT,
+        tuning: Tuning | None = None,
     ) -> None:
         self.normalize = normalizer
-        self.answer_at = answer_at
-        self.suggest_at = suggest_at
+        self.tuning = tuning or Tuning()
         self._choices: list[_Choice] = []
         seen: set[tuple[str, str]] = set()
         for topic, raw in choices:
@@ -82,6 +92,7 @@ class Retriever:
         self._idf = {t: math.log(1 + n / d) for t, d in df.items()}
         self._common = {t for t, d in df.items() if d > COMMON_DF * n and n > 50}
         self._vocab = sorted(self._idf)
+        self._unknown_idf = self.tuning.unknown_idf * max(self._idf.values(), default=1.0)
         self._domain = frozenset(tokens(" ".join(normalizer(w) for w in domain_words)))
         self._correct = lru_cache(maxsize=4096)(self._correct_uncached)
 
@@ -93,21 +104,21 @@ class Retriever:
         """Map an unknown word to a known one within a small edit distance (typos)."""
         if tok in self._idf:
             return tok
-        if len(tok) < 4:
+        if len(tok) < 5:
             return None
-        cutoff = 80 if len(tok) < 7 else 75
-        hit = process.extractOne(tok, self._vocab, scorer=fuzz.ratio, score_cutoff=cutoff)
-        return hit[0] if hit else None
+        # Typos rarely change the first letter; requiring it keeps "night" from becoming "tight".
+        hit = process.extractOne(
+            tok,
+            self._vocab,
+            scorer=fuzz.ratio,
+            score_cutoff=80,
+            processor=None,
+        )
+        return hit[0] if hit and hit[0][0] == tok[0] else None
 
     def query_tokens(self, text: str) -> list[str]:
-        out = []
-        for t in tokens(self.normalize(text)):
-            c = self._correct(t)
-            if c is not None:
-                out.append(c)
-            elif t in self._domain:
-                out.append(t)
-        return out
+        """Content words of a message, typos corrected to KB words where clearly meant."""
+        return [self._correct(t) or t for t in tokens(self.normalize(text))]
 
     def in_domain(self, text: str) -> bool:
         return any(t in self._domain for t in self.query_tokens(text))
@@ -115,9 +126,11 @@ class Retriever:
     def search(self, text: str, limit: int = 3) -> list[Match]:
         """The best `limit` topics for a message, best first."""
         q = list(dict.fromkeys(self.query_tokens(text)))
-        if not q:
+        if not any(t in self._idf for t in q):
             return []
-        q_weight = sum(self._idf.get(t, 0.0) for t in q) or 1.0
+        # Words the KB never uses still count against coverage: "best biceps workout" is not
+        # "best back workout" just because "workout" matches.
+        q_weight = sum(self._idf.get(t, self._unknown_idf) for t in q) or 1.0
         acc: dict[int, float] = defaultdict(float)
         for t in q:
             if t in self._common:
@@ -130,7 +143,8 @@ class Retriever:
                 for i in self._postings.get(t, ()):
                     acc[i] += self._idf.get(t, 0.0)
         shortlist = sorted(acc, key=acc.__getitem__, reverse=True)[:SHORTLIST]
-        q_text = " ".join(q)
+        q_text = " ".join(t for t in q if t in self._idf)
+        tn = self.tuning
         q_set = set(q)
         best: dict[str, float] = {}
         for i in shortlist:
@@ -139,7 +153,7 @@ class Retriever:
             cover_q = shared / q_weight
             cover_d = shared / (sum(self._idf[t] for t in c.toks) or 1.0)
             similar = fuzz.token_sort_ratio(q_text, c.text) / 100.0
-            score = 0.45 * cover_q + 0.25 * cover_d + 0.30 * similar
+            score = tn.w_query * cover_q + tn.w_doc * cover_d + tn.w_fuzzy * similar
             if score > best.get(c.topic, 0.0):
                 best[c.topic] = score
         ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:limit]
@@ -149,9 +163,11 @@ class Retriever:
         """Answer, suggestions or nothing, by the thresholds."""
         matches = self.search(text)
         domain = self.in_domain(text)
-        if matches and matches[0].score >= self.answer_at and domain:
-            return Result(matches[0], tuple(matches[1:]), domain)
-        sugg = tuple(m for m in matches if m.score >= self.suggest_at)
+        tn = self.tuning
+        if matches and matches[0].score >= tn.answer_at:
+            if domain or matches[0].score >= tn.strong_at:
+                return Result(matches[0], tuple(matches[1:]), domain)
+        sugg = tuple(m for m in matches if m.score >= tn.suggest_at)
         return Result(None, sugg if domain else (), domain)
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core import flows, intents, progress, reminders, workouts
-from bot.core.answers import Retriever, kb_choices
+from bot.core.answers import Retriever, Tuning, kb_choices
 from bot.core.commands import COMMAND_NAMES
 from bot.core.flood import FloodGate, Verdict
 from bot.core.ports import FlowState, Profile, ReminderSchedule, Store, UserKey
@@ -100,6 +100,7 @@ class Dialogue:
         clock: Callable[[], datetime] | None = None,
         flood: FloodGate | None = None,
         monotonic: Callable[[], float] = _time.monotonic,
+        tuning: Tuning | None = None,
     ) -> None:
         self.kb = kb
         self.store = store
@@ -114,7 +115,13 @@ class Dialogue:
                 [(x.id, x.name, x.aliases) for x in kb.exercises.values()],
             ),
             self.normalize,
-            kb.smalltalk.domain_words,
+            # Exercise names and FAQ tags are in the domain too ("bird dog", "pilates").
+            [
+                *kb.smalltalk.domain_words,
+                *(n for x in kb.exercises.values() for n in (x.name, *x.aliases)),
+                *(t for e in kb.faq for t in e.tags),
+            ],
+            tuning=tuning,
         )
         self.triage = Triage.build(kb.safety)
         self.smalltalk = [
@@ -545,7 +552,9 @@ class Dialogue:
         await self._set_state(ctx, None)
         text = reminders.describe(sched.days, sched.at, tz, sched.next_due_at)
         if req.bare_hour and req.at is not None:
-            text += f"\n(I read that as {req.at:%H:%M} on a 24-hour clock; say 8pm for the evening.)"
+            text += (
+                f"\n(I read that as {req.at:%H:%M} on a 24-hour clock; say 8pm for the evening.)"
+            )
         if req.action == "pause":
             text = f"Paused until {sched.paused_until:%a %d %b}. " + text
         text += "\nWrong time zone? Change it in /settings."

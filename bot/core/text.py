@@ -16,7 +16,7 @@ does did doing done to too of in on at by for from with about into over under as
 if so than then that this these those there here what whats which who whom whose why how
 when where can could should would will shall may might must have has had having get got just
 really very much many some any more most also still ever like pls please plz thanks thank
-hey hi hello ok okay yeah yes no not dont cant wont isnt ive id ill someone somebody anyone
+hey hi hello ok okay yeah yes wont isnt ive id ill someone somebody anyone
 something anything thing things way ways one ones go going want need know tell say said make
 give gimme lol tbh guys bro mate dude kinda sorta good best
 """
@@ -34,11 +34,11 @@ def clean(text: str) -> str:
 def stem(word: str) -> str:
     """A deliberately light stemmer: plurals and -ing, so 'rows'/'rowing' meet 'row'."""
     if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
     if len(word) > 5 and word.endswith("ing"):
-        return word[:-3]
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
+        word = word[:-3]
     return word
 
 

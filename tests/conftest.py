@@ -1,0 +1,71 @@
+"""Shared fixtures: the shipped knowledge base and a transcript-style chat over the real core."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.app import build_dialogue, load_kb
+from bot.core.dialogue import Dialogue
+from bot.core.types import Incoming, Reply
+from bot.kb import KnowledgeBase
+from bot.storage.memory import MemoryStore
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_kb()
+
+
+class Chat:
+    """One user talking to the core, the way a test transcript reads."""
+
+    def __init__(self, dialogue: Dialogue, user: str = "u1", platform: str = "test") -> None:
+        self.dialogue = dialogue
+        self.user = user
+        self.platform = platform
+        self.last: list[Reply] = []
+        self.now: datetime | None = None
+
+    def _msg(self, **kw: object) -> Incoming:
+        extra = {"received_at": self.now} if self.now else {}
+        return Incoming(self.platform, self.user, self.user, display_name="Ana Test", **extra, **kw)  # type: ignore[arg-type]
+
+    async def say(self, text: str, **kw: object) -> list[Reply]:
+        self.last = await self.dialogue.handle(self._msg(text=text, **kw))
+        return self.last
+
+    async def press(self, label: str) -> list[Reply]:
+        """Press the button whose label starts with `label` in the last replies."""
+        buttons = [b for r in self.last for b in r.buttons]
+        match = [b for b in buttons if b.label.lower().startswith(label.lower())]
+        assert match, f"no button {label!r} in {[b.label for b in buttons]}"
+        self.last = await self.dialogue.handle(self._msg(action=match[0].action))
+        return self.last
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.last)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def make_chat(store: MemoryStore) -> Callable[..., Chat]:
+    def make(user: str = "u1", **kw: object) -> Chat:
+        return Chat(build_dialogue(store, **kw), user)
+
+    return make
+
+
+@pytest.fixture
+def chat(make_chat: Callable[..., Chat]) -> Chat:
+    return make_chat()
+
+
+NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday

@@ -1,0 +1,271 @@
+"""The dialogue core, read as chat transcripts against the shipped knowledge base."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.core.flood import FloodGate
+from bot.core.ports import UserKey
+from bot.core.types import Incoming, Kind
+from tests.conftest import NOON, Chat
+
+
+async def test_red_flag_comes_before_faq_advice(chat: Chat, kb) -> None:
+    [reply] = await chat.say("what should I avoid with back pain? also I can't control my bladder")
+    assert reply.kind is Kind.RED_FLAG
+    assert reply.text.startswith(kb.safety.urgent_header)
+    assert not reply.buttons  # triage never offers exercise
+
+
+async def test_red_flag_inside_a_command_argument(chat: Chat) -> None:
+    [reply] = await chat.say("/ask my back hurts and I have a fever and chills")
+    assert reply.kind is Kind.RED_FLAG
+    assert reply.topic == "fever"
+
+
+async def test_red_flag_interrupts_onboarding(chat: Chat) -> None:
+    await chat.say("/start")
+    [reply] = await chat.say("numb between my legs since this morning")
+    assert reply.kind is Kind.RED_FLAG
+
+
+async def test_negated_symptom_is_not_a_red_flag(chat: Chat) -> None:
+    replies = await chat.say("no numbness or bladder problems, just a dull ache after deadlifts")
+    assert replies[0].kind is not Kind.RED_FLAG
+
+
+async def test_faq_answer_is_short_and_sourced(chat: Chat) -> None:
+    [reply] = await chat.say("how long should i hold a plank")
+    assert reply.kind is Kind.FAQ
+    assert reply.topic == "plank_hold_time"
+    assert "Source:" in reply.text.splitlines()[-1]
+    assert len(reply.text) < 900
+
+
+async def test_typos_and_synonyms_still_find_the_answer(chat: Chat) -> None:
+    [reply] = await chat.say("are dedlifts bad for my lumbar??")
+    assert reply.topic == "deadlift_safe_back"
+
+
+async def test_exercise_how_to(chat: Chat) -> None:
+    [reply] = await chat.say("how do I do a bird dog")
+    assert reply.kind is Kind.FAQ and reply.topic == "bird_dog"
+    assert "1." in reply.text
+
+
+async def test_out_of_scope_is_honest(chat: Chat) -> None:
+    [reply] = await chat.say("what's the weather in Paris tomorrow")
+    assert reply.kind is Kind.OUT_OF_SCOPE
+
+
+async def test_suggestion_buttons_lead_to_answers(chat: Chat) -> None:
+    replies = await chat.say("back stuff")
+    if replies[0].kind is Kind.SUGGEST:
+        assert 1 <= len(replies[0].buttons) <= 3
+        [answer] = await chat.press(replies[0].buttons[0].label)
+        assert answer.kind is Kind.FAQ
+    else:
+        assert replies[0].kind is Kind.OUT_OF_SCOPE
+
+
+async def test_smalltalk(chat: Chat) -> None:
+    [reply] = await chat.say("hi")
+    assert reply.kind is Kind.SMALLTALK
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "😀😀😀",
+        "\x00\x07\x1b[31m",
+        "a" * 10_000,
+        "x" * 9_000 + " plank",
+        "¿Cómo estás?",
+        "🤷",
+    ],
+)
+async def test_odd_input_gets_one_friendly_reply(chat: Chat, text: str) -> None:
+    replies = await chat.say(text)
+    assert len(replies) == 1
+    assert replies[0].text.strip()
+
+
+async def test_unknown_command(chat: Chat) -> None:
+    [reply] = await chat.say("/frobnicate now")
+    assert "/frobnicate" in reply.text and "/today" in reply.text
+
+
+async def test_group_messages_need_a_mention(chat: Chat) -> None:
+    assert await chat.say("how long should I hold a plank", is_group=True) == []
+    replies = await chat.say("how long should I hold a plank", is_group=True, mentioned=True)
+    assert replies[0].topic == "plank_hold_time"
+    assert (await chat.say("/help", is_group=True))[0].text
+
+
+async def test_flood_gets_one_slow_down(make_chat) -> None:
+    clock = [0.0]
+    chat = make_chat(flood=FloodGate(limit=12, window=10), monotonic=lambda: clock[0])
+    answered = []
+    for i in range(30):
+        clock[0] = i * 0.2
+        answered.append(await chat.say("hi"))
+    non_empty = [r for r in answered if r]
+    assert len(non_empty) == 13
+    assert sum(r[0].topic == "flood" for r in non_empty) == 1
+    clock[0] = 30.0
+    assert await chat.say("hi")
+
+
+async def test_workout_is_deterministic_per_user_and_date(make_chat) -> None:
+    a, b = make_chat("a"), make_chat("a")
+    a.now = b.now = NOON
+    assert (await a.say("/today"))[0].text == (await b.say("/today"))[0].text
+    sessions = set()
+    for d in range(3):
+        a.now = NOON + timedelta(days=d)
+        [w] = await a.say("/today")
+        assert w.kind is Kind.WORKOUT
+        sessions.add(w.topic)
+    assert len(sessions) == 3  # rotates A/B/C
+
+
+async def test_workout_honours_level_equipment_and_pain(chat: Chat, store, kb) -> None:
+    chat.now = NOON
+    await chat.say("/start")
+    await chat.press("Advanced")
+    await chat.press("Dumbbells")
+    await chat.press("None")
+    await chat.press("No reminders")
+    profile = await store.get_profile(UserKey("test", "u1"))
+    assert (profile.level, profile.equipment, profile.onboarded) == ("advanced", "dumbbells", True)
+    [w] = await chat.say("/today")
+    plan_id = w.topic.split(":")[0]
+    plan = next(p for p in kb.plans if p.id == plan_id)
+    assert (plan.level, plan.equipment) == ("advanced", "dumbbells")
+    await chat.say("/pain 7")
+    [w] = await chat.say("what's my workout today")
+    assert w.kind is Kind.WORKOUT and "gentle" in w.text.lower()
+    assert next(p for p in kb.plans if p.id == w.topic.split(":")[0]).gentle
+
+
+async def test_onboarding_resumes_after_restart(store, make_chat) -> None:
+    first = make_chat()
+    await first.say("/start")
+    await first.press("Beginner")
+    # A new Dialogue over the same store: the conversation continues at the equipment step.
+    second = make_chat()
+    replies = await second.say("gym")
+    assert replies[0].text.startswith("Equipment: gym")
+    assert replies[-1].topic == "pain"
+
+
+async def test_onboarding_can_be_skipped(chat: Chat, store) -> None:
+    await chat.say("/start")
+    await chat.press("Skip")
+    profile = await store.get_profile(UserKey("test", "u1"))
+    assert profile.onboarded and profile.level == "beginner"
+
+
+async def test_onboarding_reminders_ask_time_zone(chat: Chat, store) -> None:
+    chat.now = NOON
+    await chat.say("/start")
+    await chat.press("Beginner")
+    await chat.press("Nothing")
+    await chat.press("Mild")
+    await chat.press("Yes")
+    replies = await chat.say("mars")
+    assert replies[0].topic == "timezone_unknown"
+    replies = await chat.say("Berlin")
+    assert "Europe/Berlin" in chat.text
+    sched = await store.get_reminder(UserKey("test", "u1"))
+    assert sched.active and sched.timezone == "Europe/Berlin" and sched.next_due_at > NOON
+
+
+async def test_pain_score_validation(chat: Chat, store) -> None:
+    for bad in ("eleven", "-3", "lots"):
+        [reply] = await chat.say(f"/pain {bad}")
+        assert "0" in reply.text and "10" in reply.text and reply.topic == "pain_ask"
+    [reply] = await chat.say("4")
+    assert reply.text.startswith("Pain 4/10")
+    assert [
+        p.score for p in await store.pain_since(UserKey("test", "u1"), NOON - timedelta(days=999))
+    ] == [4]
+
+
+async def test_pain_in_words(chat: Chat) -> None:
+    [reply] = await chat.say("pain is 6 today")
+    assert reply.text.startswith("Pain 6/10")
+
+
+async def test_persistent_high_pain_suggests_a_professional(chat: Chat) -> None:
+    chat.now = NOON - timedelta(days=14)
+    await chat.say("/pain 7")
+    chat.now = NOON
+    [reply] = await chat.say("/pain 8")
+    assert "physiotherapist" in reply.text
+
+
+async def test_done_logs_once_per_day(chat: Chat) -> None:
+    chat.now = NOON
+    [r1] = await chat.say("/done")
+    [r2] = await chat.say("did it")
+    assert r1.text.startswith("Logged") and "1/3" in r1.text
+    assert "already logged" in r2.text
+
+
+async def test_progress_sends_a_chart(chat: Chat) -> None:
+    for d in range(10):
+        chat.now = NOON - timedelta(days=d * 2)
+        await chat.say("/done")
+    chat.now = NOON
+    [reply] = await chat.say("/progress")
+    assert reply.kind is Kind.PROGRESS and reply.ephemeral
+    assert reply.image is not None and reply.image.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_forget_deletes_everything_after_confirmation(chat: Chat, store) -> None:
+    await chat.say("/start")
+    await chat.press("Beginner")
+    await chat.say("/done")
+    await chat.say("/pain 3")
+    await chat.say("/remind mon 7am")
+    await chat.say("/forget")
+    await chat.press("Cancel")
+    assert await store.get_profile(UserKey("test", "u1")) is not None
+    await chat.say("/forget")
+    [reply] = await chat.press("Yes")
+    assert "deleted" in reply.text
+    key = UserKey("test", "u1")
+    assert await store.get_profile(key) is None
+    assert await store.get_reminder(key) is None
+    assert await store.session_days(key, NOON.date() - timedelta(days=999)) == []
+
+
+async def test_reminder_requests(chat: Chat, store) -> None:
+    chat.now = NOON
+    [reply] = await chat.say("remind me tuesdays and thursdays at 7am")
+    assert reply.kind is Kind.REMINDER
+    assert "Tue, Thu at 07:00" in reply.text
+    [reply] = await chat.say("when is my next reminder")
+    assert "next: Thu 26 Nov 07:00" in reply.text
+    [reply] = await chat.say("/stop")
+    assert not (await store.get_reminder(UserKey("test", "u1"))).active
+    [reply] = await chat.say("/remind at 25:00")
+    assert reply.topic == "parse_error"
+
+
+async def test_settings_change_one_thing(chat: Chat, store) -> None:
+    await chat.say("/settings")
+    await chat.press("Equipment")
+    [reply] = await chat.press("Gym")
+    assert "Saved" in reply.text
+    assert (await store.get_profile(UserKey("test", "u1"))).equipment == "gym"
+
+
+async def test_expired_button_is_handled(chat: Chat) -> None:
+    [reply] = await chat.dialogue.handle(Incoming("test", "u1", "u1", action="nonsense:42"))
+    assert "expired" in reply.text
