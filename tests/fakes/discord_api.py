@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aiohttp import WSMsgType, web
+from aiohttp import BodyPartReader, WSMsgType, web
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +252,7 @@ class FakeDiscord:
     def _message_payload(
         self, channel_id: str, content: str, author: dict[str, Any], **extra: Any
     ) -> dict[str, Any]:
-        msg = {
+        msg: dict[str, Any] = {
             "id": str(next(self._ids)),
             "channel_id": channel_id,
             "author": author,
@@ -383,7 +383,8 @@ class FakeDiscord:
                 inj.remaining -= 1
                 await request.read()
                 return _json(inj.body, inj.status, inj.headers)
-        return await handler(request)
+        response: web.StreamResponse = await handler(request)
+        return response
 
     async def _gateway(self, request: web.Request) -> web.Response:
         return _json(
@@ -458,7 +459,9 @@ class FakeDiscord:
             files: list[dict[str, Any]] = []
             reader = await request.multipart()
             async for part in reader:
-                raw = await part.read()  # type: ignore[union-attr]
+                if not isinstance(part, BodyPartReader):
+                    continue
+                raw = await part.read()
                 if part.name == "payload_json":
                     payload = json.loads(raw)
                 else:
