@@ -21,11 +21,14 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot import kb
 from bot.adapters.render import TELEGRAM_LIMIT, split_text, to_telegram_html
 from bot.adapters.telegram import APOLOGY, CHUNK_LIMIT, TelegramAdapter
+from bot.app import build_dialogue
 from bot.config import Settings
 from bot.core.commands import COMMANDS
-from bot.core.types import Address, Incoming, Kind, Reply
+from bot.core.dialogue import Dialogue
+from bot.core.types import Address, Incoming, Reply
 from bot.errors import Blocked, RateLimited, TransientError
 from bot.logs import RedactingFilter, setup_logging
 
@@ -43,42 +46,13 @@ GROUP = -100777
 # -- the core under test ---------------------------------------------------------------------
 
 
-class _TempDialogue:
-    """Stand-in until bot.app.build_dialogue exists (removed once it does)."""
-
-    URGENT = "Please get medical help now."
-
-    async def handle(self, incoming: Incoming) -> list[Reply]:
-        from bot.core.types import Button
-
-        if incoming.is_group and not incoming.mentioned:
-            return []
-        if incoming.action:
-            return [Reply(f"You chose **{incoming.action}** <ok>", kind=Kind.FAQ)]
-        if not incoming.text:
-            return [Reply("I can only read text messages.", kind=Kind.SMALLTALK)]
-        if "bladder" in incoming.text:
-            return [Reply(self.URGENT + "\n\nCall your doctor.", kind=Kind.RED_FLAG)]
-        buttons = (Button("Today's workout", "today"), Button("Plank tips", "faq:plank_hold_time"))
-        return [Reply(f"**Answer** to: {incoming.text} & more", buttons=buttons, kind=Kind.FAQ)]
-
-
-def build() -> Any:
-    try:
-        from bot.app import build_dialogue
-
-        return build_dialogue()
-    except Exception:
-        return _TempDialogue()
+def build() -> Dialogue:
+    """A fresh core: shipped knowledge base, in-memory store."""
+    return build_dialogue()
 
 
 def urgent_header() -> str:
-    from bot import kb
-
-    try:
-        return kb.load(Settings(_env_file=None).knowledge_dir).safety.urgent_header
-    except Exception:
-        return _TempDialogue.URGENT
+    return kb.load(Settings(_env_file=None).knowledge_dir).safety.urgent_header  # type: ignore[call-arg]
 
 
 class Recorder:

@@ -149,6 +149,8 @@ class FakeTelegramAPI:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        # Release a held getUpdates so the server does not wait for it to time out.
+        self._new_update.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -1,0 +1,176 @@
+"""Benchmark the Telegram adapter end to end: real PTB Application, real core, loopback fake API.
+
+Usage: python tests/bench/bench_telegram.py [--messages 2000] [--users 200]
+
+Queues every message in the fake Bot API before the bot starts, then measures from the first
+update handed out by getUpdates to the last update fully processed (replies sent). Latency per
+update is "handed out by getUpdates" → "PTB finished it" (all its replies were accepted by the
+fake), so it includes the time an update waits behind the others in this burst. PTB's
+AIORateLimiter is off here (rate_limit=False): Telegram's real limits (~30 msg/s) would
+otherwise be the only thing measured. Not collected by pytest (not named test_*).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import statistics
+import sys
+import time
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ContextTypes, TypeHandler
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bot.adapters.telegram import TelegramAdapter
+from bot.app import build_dialogue
+from bot.config import Settings
+from bot.core.types import Incoming, Reply
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+logger = logging.getLogger(__name__)
+
+MESSAGES = (
+    "how long should I hold a plank",
+    "what should I avoid with back pain",
+    "are deadlifts bad for my back",
+    "how often should I train my back",
+    "back workout at home with no equipment",
+    "/today",
+    "hi",
+    "thanks!",
+    "who are you",
+    "how do I do a bird dog",
+)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def baseline(texts: list[tuple[int, str]]) -> float:
+    """The same core called directly, one message after another: updates per second."""
+    dialogue = build_dialogue()
+    incomings = [Incoming("telegram", str(u), str(u), text=t, display_name="Ann") for u, t in texts]
+    start = time.perf_counter()
+    for incoming in incomings:
+        await dialogue.handle(incoming)
+    return len(incomings) / (time.perf_counter() - start)
+
+
+def serve_fake(texts: list[tuple[int, str]], conn: Connection) -> None:
+    """Child process: the fake Bot API with every message queued, until told to stop."""
+
+    async def serve() -> None:
+        async with FakeTelegramAPI() as fake:
+            for user, text in texts:
+                if text.startswith("/"):
+                    fake.command(user, text[1:])
+                else:
+                    fake.private_message(user, text)
+            conn.send((fake.url, fake.token))
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, conn.recv)
+            conn.send((fake.handed_out, len(fake.sent)))
+
+    asyncio.run(serve())
+
+
+async def end_to_end(
+    texts: list[tuple[int, str]], ours: Connection, child: BaseProcess
+) -> dict[str, Any]:
+    """The adapter in this process; the fake Telegram in another, as the real one would be."""
+    dialogue = build_dialogue()
+    silent = 0
+
+    async def handler(incoming: Incoming) -> list[Reply]:
+        nonlocal silent
+        replies = await dialogue.handle(incoming)
+        silent += not replies
+        return replies
+
+    done: dict[int, float] = {}
+    all_done = asyncio.Event()
+
+    async def finished(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Group 1 runs after the adapter's handler (group 0) has sent every reply.
+        # perf_counter is CLOCK_MONOTONIC on Linux: the same clock in the fake's process.
+        done[update.update_id] = time.perf_counter()
+        if len(done) == len(texts):
+            all_done.set()
+
+    try:
+        url, token = ours.recv()
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, telegram_token=token, telegram_api_url=url, telegram_webhook_url=None
+        )
+        adapter = TelegramAdapter(settings, handler, rate_limit=False)
+        adapter.application.add_handler(TypeHandler(Update, finished), group=1)
+        await adapter.start()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(all_done.wait(), 300)
+        finally:
+            await adapter.stop()
+        ours.send("stop")
+        handed_out, sent = ours.recv()
+    finally:
+        child.join(10)
+    first = min(handed_out.values())
+    return {
+        "processed": len(done),
+        "seconds": max(done.values()) - first,
+        "latencies": [done[u] - handed_out[u] for u in done],
+        "sent": sent,
+        "silent": silent,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--users", type=int, default=200)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    # User u sends messages u, u+users, ...: every user gets the mix, interleaved with others.
+    texts = [
+        (10_000 + i % args.users, MESSAGES[(i // args.users + i) % len(MESSAGES)])
+        for i in range(args.messages)
+    ]
+    # The fake runs in its own process (forked before any event loop exists), so the adapter
+    # gets this process's core to itself, as it would against the real Telegram.
+    ours, theirs = multiprocessing.Pipe()
+    child = multiprocessing.get_context("fork").Process(target=serve_fake, args=(texts, theirs))
+    child.start()
+    direct = asyncio.run(baseline(texts))
+    r = asyncio.run(end_to_end(texts, ours, child))
+    rate = r["processed"] / r["seconds"]
+    ms = [x * 1000 for x in r["latencies"]]
+    print(f"telegram adapter bench: {args.messages} messages from {args.users} users")
+    print(
+        "  PTB concurrent_updates on; AIORateLimiter OFF (rate_limit=False) so limits do not throttle"
+    )
+    print("  fake Bot API in a separate process")
+    print(f"  end to end : {r['processed']} updates in {r['seconds']:.2f} s = {rate:.0f} updates/s")
+    print(
+        f"  latency    : p50 {statistics.median(ms):.0f} ms, p99 {percentile(ms, 0.99):.0f} ms"
+        " (handed out by getUpdates → all replies sent; includes waiting behind the burst)"
+    )
+    print(
+        f"  replies    : {r['sent']} messages sent; handler returned nothing for {r['silent']} updates"
+    )
+    print(f"  baseline   : dialogue.handle called directly, sequentially: {direct:.0f} updates/s")
+    print(f"  ratio      : adapter path runs at {rate / direct:.3f}x the direct handler rate")
+
+
+if __name__ == "__main__":
+    main()
