@@ -15,10 +15,8 @@ import itertools
 import json
 from pathlib import Path
 
-from rapidfuzz import fuzz
-
 from bot.app import build_dialogue
-from bot.core.answers import Retriever, Tuning
+from bot.core.answers import Tuning
 
 
 def load(path: Path) -> list[dict]:
@@ -26,32 +24,14 @@ def load(path: Path) -> list[dict]:
     return [r for r in rows if r["kind"] in ("faq", "out_of_scope")]
 
 
-def features(r: Retriever, text: str) -> tuple[list[tuple[str, float, float, float]], bool]:
-    """Per shortlisted choice: (topic, query coverage, doc coverage, fuzzy similarity)."""
-    q = list(dict.fromkeys(r.query_tokens(text[:500])))
-    domain = r.in_domain(text)
-    if not any(t in r._idf for t in q):
-        return [], domain
-    qw = sum(r._idf.get(t, r._unknown_idf) for t in q) or 1.0
-    q_text = " ".join(t for t in q if t in r._idf)
-    out = []
-    for c in r._choices:
-        shared = sum(r._idf[t] for t in set(q) & c.toks)
-        if shared == 0:
-            continue
-        cd = shared / (sum(r._idf[t] for t in c.toks) or 1.0)
-        out.append((c.topic, shared / qw, cd, fuzz.token_sort_ratio(q_text, c.text) / 100))
-    return out, domain
-
-
 def score_set(cases, feats, w, th) -> tuple[float, float]:
-    wq, wd, wf = w
+    wq, wd, wf, wt = w
     answer_at, suggest_at, strong_at = th
     hits = faq = rej = oos = 0
     for case, (fs, domain) in zip(cases, feats):
         best: dict[str, float] = {}
-        for topic, cq, cd, sim in fs:
-            s = wq * cq + wd * cd + wf * sim
+        for topic, cq, cd, sim, tc in fs:
+            s = wq * cq + wd * cd + wf * sim + wt * tc
             if s > best.get(topic, 0):
                 best[topic] = s
         top = max(best.items(), key=lambda kv: kv[1]) if best else (None, 0.0)
@@ -74,33 +54,33 @@ def main() -> None:
     args = ap.parse_args()
     dev, hold = load(args.dev), load(args.holdout)
     results = []
-    for unk in (0.3, 0.5, 0.7, 0.9):
-        d = build_dialogue(tuning=Tuning(unknown_idf=unk))
-        fd = [features(d.retriever, c["text"]) for c in dev]
-        fh = [features(d.retriever, c["text"]) for c in hold]
-        for wq, wd in itertools.product((0.2, 0.3, 0.4, 0.5, 0.6), (0.1, 0.2, 0.3, 0.4)):
-            wf = round(1 - wq - wd, 2)
+    for unk, cap in itertools.product((0.6, 0.9), (1, 2, 3, 99)):
+        d = build_dialogue(tuning=Tuning(unknown_idf=unk, unknown_cap=cap))
+        r = d.retriever
+        fd = [(r.features(c["text"][:500]), r.in_domain(c["text"])) for c in dev]
+        fh = [(r.features(c["text"][:500]), r.in_domain(c["text"])) for c in hold]
+        for wq, wd, wt in itertools.product((0.2, 0.3, 0.4, 0.5), (0.1, 0.2, 0.3), (0.0, 0.2, 0.4)):
+            wf = round(1 - wq - wd - wt, 2)
             if wf < 0:
                 continue
             for a, s in itertools.product((0.45, 0.5, 0.55, 0.6, 0.65), (0.3, 0.35, 0.4, 0.45)):
                 if s >= a:
                     continue
                 th = (a, s, 0.85)
-                t1, rj = score_set(dev, fd, (wq, wd, wf), th)
-                results.append((t1 + rj, t1, rj, unk, (wq, wd, wf), th, fh))
+                t1, rj = score_set(dev, fd, (wq, wd, wf, wt), th)
+                results.append((t1 + rj, t1, rj, (unk, cap), (wq, wd, wf, wt), th, fh))
     results.sort(key=lambda r: r[0], reverse=True)
-    for total, t1, rj, unk, w, th, fh in results[:8]:
-        i = results.index((total, t1, rj, unk, w, th, fh))
+    for _total, t1, rj, unk, w, th, fh in results[:8]:
         ht1, hrj = score_set(hold, fh, w, th)
         print(
-            f"dev top1 {t1:.3f} oos {rj:.3f} | holdout top1 {ht1:.3f} oos {hrj:.3f} | unknown_idf={unk} w={w} thresholds={th}"
+            f"dev top1 {t1:.3f} oos {rj:.3f} | holdout top1 {ht1:.3f} oos {hrj:.3f} | unknown_idf, cap={unk} w={w} thresholds={th}"
         )
     best = results[0]
     print(
         "best:",
         dataclasses.replace(
             Tuning(),
-            unknown_idf=best[3],
+            unknown_idf=best[3][0], unknown_cap=best[3][1],
             w_query=best[4][0],
             w_doc=best[4][1],
             w_fuzzy=best[4][2],

@@ -24,12 +24,14 @@ from bot.core.text import Normalizer, tokens
 class Tuning:
     """How retrieval scores and decides. Scores are in 0..1."""
 
-    w_query: float = 0.40  # share of the query's (IDF-weighted) words the choice contains
-    w_doc: float = 0.30  # share of the choice's words the query contains
-    w_fuzzy: float = 0.30  # rapidfuzz token_sort_ratio of the two word lists
-    unknown_idf: float = 0.6  # weight of a word the KB never uses, as a share of the max IDF
-    answer_at: float = 0.56
-    suggest_at: float = 0.36
+    w_query: float = 0.30  # share of the query's (IDF-weighted) words the choice contains
+    w_doc: float = 0.20  # share of the choice's words the query contains
+    w_fuzzy: float = 0.10  # rapidfuzz token_sort_ratio of the two word lists
+    w_topic: float = 0.40  # share of the query's words found anywhere in the topic's phrasings
+    unknown_idf: float = 0.9  # weight of a word the KB never uses, as a share of the max IDF
+    unknown_cap: int = 2  # at most this many unknown words count (long messages ramble)
+    answer_at: float = 0.50
+    suggest_at: float = 0.45
     strong_at: float = 0.85  # answer even without a domain word at or above this
 
 
@@ -91,6 +93,17 @@ class Retriever:
         n = max(len(self._choices), 1)
         self._idf = {t: math.log(1 + n / d) for t, d in df.items()}
         self._common = {t for t, d in df.items() if d > COMMON_DF * n and n > 50}
+        # Topic level: all phrasings of a topic pooled, with IDF over topics.
+        self._bags: dict[str, set[str]] = defaultdict(set)
+        for c in self._choices:
+            self._bags[c.topic] |= c.toks
+        tdf: dict[str, int] = defaultdict(int)
+        for bag in self._bags.values():
+            for t in bag:
+                tdf[t] += 1
+        nt = max(len(self._bags), 1)
+        self._tidf = {t: math.log(1 + nt / d) for t, d in tdf.items()}
+        self._unknown_tidf = self.tuning.unknown_idf * max(self._tidf.values(), default=1.0)
         self._vocab = sorted(self._idf)
         self._unknown_idf = self.tuning.unknown_idf * max(self._idf.values(), default=1.0)
         self._domain = frozenset(tokens(" ".join(normalizer(w) for w in domain_words)))
@@ -107,14 +120,14 @@ class Retriever:
         if len(tok) < 5:
             return None
         # Typos rarely change the first letter; requiring it keeps "night" from becoming "tight".
-        hit = process.extractOne(
-            tok,
-            self._vocab,
-            scorer=fuzz.ratio,
-            score_cutoff=80,
-            processor=None,
-        )
-        return hit[0] if hit and hit[0][0] == tok[0] else None
+        hit = process.extractOne(tok, self._vocab, scorer=fuzz.ratio, score_cutoff=80)
+        if not hit or hit[0][0] != tok[0]:
+            return None
+        # In short words one changed letter is often another word ("stuff"/"stiff"); accept
+        # only swapped, missing or extra letters there ("plnak" -> "plank").
+        if len(tok) < 6 and len(hit[0]) == len(tok) and sorted(hit[0]) != sorted(tok):
+            return None
+        return str(hit[0])
 
     def query_tokens(self, text: str) -> list[str]:
         """Content words of a message, typos corrected to KB words where clearly meant."""
@@ -123,14 +136,17 @@ class Retriever:
     def in_domain(self, text: str) -> bool:
         return any(t in self._domain for t in self.query_tokens(text))
 
-    def search(self, text: str, limit: int = 3) -> list[Match]:
-        """The best `limit` topics for a message, best first."""
+    def features(self, text: str) -> list[tuple[str, float, float, float, float]]:
+        """Per shortlisted choice: (topic, query coverage, choice coverage, similarity, topic
+        coverage). Separate from scoring so tools/tune_retrieval.py can tune the weights."""
         q = list(dict.fromkeys(self.query_tokens(text)))
         if not any(t in self._idf for t in q):
             return []
         # Words the KB never uses still count against coverage: "best biceps workout" is not
         # "best back workout" just because "workout" matches.
-        q_weight = sum(self._idf.get(t, self._unknown_idf) for t in q) or 1.0
+        unknown = min(sum(t not in self._idf for t in q), self.tuning.unknown_cap)
+        q_weight = sum(self._idf.get(t, 0.0) for t in q) + unknown * self._unknown_idf
+        qt_weight = sum(self._tidf.get(t, 0.0) for t in q) + unknown * self._unknown_tidf
         acc: dict[int, float] = defaultdict(float)
         for t in q:
             if t in self._common:
@@ -144,20 +160,36 @@ class Retriever:
                     acc[i] += self._idf.get(t, 0.0)
         shortlist = sorted(acc, key=acc.__getitem__, reverse=True)[:SHORTLIST]
         q_text = " ".join(t for t in q if t in self._idf)
-        tn = self.tuning
         q_set = set(q)
-        best: dict[str, float] = {}
+        topic_cover: dict[str, float] = {}
+        out = []
         for i in shortlist:
             c = self._choices[i]
             shared = sum(self._idf[t] for t in q_set & c.toks)
-            cover_q = shared / q_weight
-            cover_d = shared / (sum(self._idf[t] for t in c.toks) or 1.0)
-            similar = fuzz.token_sort_ratio(q_text, c.text) / 100.0
-            score = tn.w_query * cover_q + tn.w_doc * cover_d + tn.w_fuzzy * similar
-            if score > best.get(c.topic, 0.0):
-                best[c.topic] = score
+            if c.topic not in topic_cover:
+                bag = self._bags[c.topic]
+                topic_cover[c.topic] = sum(self._tidf[t] for t in q_set & bag) / qt_weight
+            out.append(
+                (
+                    c.topic,
+                    shared / q_weight,
+                    shared / (sum(self._idf[t] for t in c.toks) or 1.0),
+                    fuzz.token_sort_ratio(q_text, c.text) / 100.0,
+                    topic_cover[c.topic],
+                )
+            )
+        return out
+
+    def search(self, text: str, limit: int = 3) -> list[Match]:
+        """The best `limit` topics for a message, best first."""
+        tn = self.tuning
+        best: dict[str, float] = {}
+        for topic, cq, cd, sim, tc in self.features(text):
+            score = tn.w_query * cq + tn.w_doc * cd + tn.w_fuzzy * sim + tn.w_topic * tc
+            if score > best.get(topic, 0.0):
+                best[topic] = score
         ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:limit]
-        return [Match(t, round(s, 4)) for t, s in ranked]
+        return [Match(t, round(min(s, 1.0), 4)) for t, s in ranked]
 
     def decide(self, text: str) -> Result:
         """Answer, suggestions or nothing, by the thresholds."""

@@ -599,9 +599,11 @@ class Dialogue:
         )
         return [intro, *await self._ask_step(ctx, flows.ONBOARDING, "level")]
 
-    async def _ask_step(self, ctx: _Ctx, flow: str, step: str) -> list[Reply]:
+    async def _ask_step(
+        self, ctx: _Ctx, flow: str, step: str, data: dict[str, object] | None = None
+    ) -> list[Reply]:
         s = flows.STEPS[step]
-        await self._set_state(ctx, FlowState(flow, step))
+        await self._set_state(ctx, FlowState(flow, step, dict(data or {})))
         buttons = s.buttons()
         if step == "timezone" and ctx.profile.timezone != "UTC":
             buttons = (
@@ -710,8 +712,7 @@ class Dialogue:
             else:
                 await self._save_profile(ctx)
                 if flow == flows.ONBOARDING:
-                    await self._set_state(ctx, FlowState(flow, "timezone", {"remind": True}))
-                    return await self._ask_step(ctx, flow, "timezone")
+                    return await self._ask_step(ctx, flow, "timezone", {"remind": True})
                 replies = await self._remind(ctx, "mon wed fri 18:00")
                 return replies
         elif step == "timezone":
@@ -735,7 +736,7 @@ class Dialogue:
             )
             if wants:
                 await self._save_profile(ctx)
-                reply = await self._remind(ctx, "show" if False else self._schedule_text(sched))
+                reply = await self._remind(ctx, self._schedule_text(sched))
                 confirm += "\n" + reply[0].text.split("\nWrong time zone?")[0]
         else:
             return [

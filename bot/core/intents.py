@@ -38,6 +38,12 @@ _WORKOUT = [
         r"\b(my|a) (back )?workout (pls|please|plz)\b",
     )
 ]
+# Loose form: "today" plus a word about the session, unless the message is about pain.
+_TODAY = re.compile(r"\b(today|todays|tonight)\b")
+_SESSION_WORDS = re.compile(
+    r"\b(plan|session|exercises|doing|menu|workout|routine|train|training|do)\b"
+)
+_NOT_SESSION = re.compile(r"\b(pain|hurt\w*|avoid|safe|sore\w*|ache\w*|injur\w*|why|stiff)\b")
 _LOG = [
     re.compile(p)
     for p in (
@@ -54,7 +60,9 @@ _PAIN = re.compile(
 _PROGRESS = [
     re.compile(p)
     for p in (
-        r"\b(my )?(progress|streak|stats|statistics)\b",
+        r"^(progress|streak|stats|statistics|chart)$",
+        r"\bmy (progress|streak|stats|statistics|chart|graph)\b",
+        r"\bshow (me )?(my )?(progress|streak|stats|chart|graph)\b",
         r"\bhow (am i|m i|im) doing\b",
         r"\bhow many (sessions|workouts) (have i|did i)\b",
     )
@@ -63,7 +71,9 @@ _HELP = re.compile(r"^(help|what can you do|commands|menu|options|how does this 
 
 
 def is_workout_request(t: str) -> bool:
-    return any(p.search(t) for p in _WORKOUT)
+    if any(p.search(t) for p in _WORKOUT):
+        return True
+    return bool(_TODAY.search(t) and _SESSION_WORDS.search(t) and not _NOT_SESSION.search(t))
 
 
 def is_log_request(t: str) -> bool:

@@ -233,7 +233,7 @@ _NUMBER_WORDS = {
     "twelve": 12,
 }
 
-_REMIND_WORD = re.compile(r"\b(remind\w*|reminders?|nudge|notif\w*|alarm|alert)\b")
+_REMIND_WORD = re.compile(r"\b(remind\w*|reminders?|nudge|ping|notif\w*|alarm|alert)\b")
 
 # Word-level patterns for actions, checked in this order (show before set: "when is my next
 # reminder" mentions no days or time but must not become an empty "set").

@@ -18,7 +18,7 @@ when where can could should would will shall may might must have has had having 
 really very much many some any more most also still ever like pls please plz thanks thank
 hey hi hello ok okay yeah yes wont isnt ive id ill someone somebody anyone
 something anything thing things way ways one ones go going want need know tell say said make
-give gimme lol tbh guys bro mate dude kinda sorta good best
+give gimme stuff lol tbh guys bro mate dude kinda sorta good best
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
