@@ -90,21 +90,41 @@ class Plan(_Model):
     sessions: list[Session] = Field(min_length=1)
 
 
+def _check_regexes(patterns: Iterable[str]) -> None:
+    for p in patterns:
+        try:
+            re.compile(p)
+        except re.error as e:
+            raise ValueError(f"pattern {p!r} is not a valid regex: {e}") from e
+
+
 class RedFlag(_Model):
+    """A symptom that needs a doctor. It is raised when any of `patterns` matches, or when
+    every group of one `all_of` combination matches somewhere in the message (concepts that
+    co-occur, e.g. a bladder word and a loss-of-control word), unless an `unless` pattern
+    matches (idioms such as "wet myself laughing")."""
+
     id: str
     name: str
     patterns: list[str] = Field(min_length=1)
+    all_of: list[list[str]] = []
+    unless: list[str] = []
     message: str = Field(max_length=MAX_ANSWER_CHARS)
     sources: list[str] = Field(min_length=1)
 
-    @field_validator("patterns")
+    @field_validator("patterns", "unless")
     @classmethod
     def _compiles(cls, v: list[str]) -> list[str]:
-        for p in v:
-            try:
-                re.compile(p)
-            except re.error as e:
-                raise ValueError(f"pattern {p!r} is not a valid regex: {e}") from e
+        _check_regexes(v)
+        return v
+
+    @field_validator("all_of")
+    @classmethod
+    def _groups_compile(cls, v: list[list[str]]) -> list[list[str]]:
+        for group in v:
+            if len(group) < 2:
+                raise ValueError("each all_of combination needs at least two patterns")
+            _check_regexes(group)
         return v
 
 

@@ -9,6 +9,22 @@ from bot.core.text import clean
 from bot.kb import RedFlag, Safety
 
 _NEGATION_WINDOW = 3  # words before a match that can cancel it ("no numbness")
+# A negation reaches only to the end of its clause: in "not hungry, weight's dropping off"
+# the "not" says nothing about the weight. Clause breaks become this marker word.
+_CLAUSE = "xclausex"
+_CLAUSE_BREAK = re.compile(r"[,.;:!?()\n]+|\b(but|and then|although|though)\b")
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    flag: RedFlag
+    patterns: tuple[re.Pattern[str], ...]
+    combos: tuple[tuple[re.Pattern[str], ...], ...]
+    unless: tuple[re.Pattern[str], ...]
+
+
+def _compile(ps: list[str]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in ps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,12 +32,20 @@ class Triage:
     """Matches a message against the red-flag patterns of the knowledge base."""
 
     safety: Safety
-    _compiled: tuple[tuple[RedFlag, tuple[re.Pattern[str], ...]], ...]
+    _compiled: tuple[_Compiled, ...]
     _negations: frozenset[str]
 
     @classmethod
     def build(cls, safety: Safety) -> Triage:
-        compiled = tuple((rf, tuple(re.compile(p) for p in rf.patterns)) for rf in safety.red_flags)
+        compiled = tuple(
+            _Compiled(
+                rf,
+                _compile(rf.patterns),
+                tuple(_compile(group) for group in rf.all_of),
+                _compile(rf.unless),
+            )
+            for rf in safety.red_flags
+        )
         negs = frozenset(clean(n) for n in safety.negations if clean(n))
         return cls(safety, compiled, negs)
 
@@ -30,16 +54,24 @@ class Triage:
         if not text:
             return []
         # Two spellings of the same message, so "can't" matches both "cant" and "can t".
-        forms = {clean(text), re.sub(r"[^\w]+|_", " ", text.lower()).strip()}
+        marked = _CLAUSE_BREAK.sub(f" {_CLAUSE} ", text.lower())
+        forms = {clean(marked), re.sub(r"[^\w]+|_", " ", marked).strip()}
         found: list[RedFlag] = []
-        for rf, patterns in self._compiled:
-            if any(self._hit(p, f) for p in patterns for f in forms):
-                found.append(rf)
+        for c in self._compiled:
+            if any(u.search(f) for u in c.unless for f in forms):
+                continue
+            if any(self._hit(p, f) for p in c.patterns for f in forms) or any(
+                all(any(self._hit(p, f) for f in forms) for p in combo) for combo in c.combos
+            ):
+                found.append(c.flag)
         return found
 
     def _hit(self, pattern: re.Pattern[str], text: str) -> bool:
         for m in pattern.finditer(text):
-            before = text[: m.start()].split()[-_NEGATION_WINDOW:]
+            words = text[: m.start()].split()
+            if _CLAUSE in words:
+                words = words[len(words) - words[::-1].index(_CLAUSE) :]
+            before = words[-_NEGATION_WINDOW:]
             if not self._negations.intersection(before):
                 return True
         return False
