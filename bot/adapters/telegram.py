@@ -20,6 +20,7 @@ from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LinkPreviewOptions,
     Message,
     Update,
 )
@@ -57,6 +58,8 @@ CHUNK_LIMIT = TELEGRAM_LIMIT - 96
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_BYTES = 64
 SHORT_LABEL = 18  # labels up to this many characters go two to a row
+# Answers end with source links; a preview card of the source would bury the answer.
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 TYPING_AFTER = 0.4  # seconds without an answer before showing "typing…"
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 # Measured with tests/bench/bench_telegram.py on 2 cores: httpcore scans every pooled connection
@@ -109,7 +112,7 @@ async def deliver(bot: telegram.Bot, chat_id: int | str, reply: Reply) -> None:
             chunk,
             parse_mode=ParseMode.HTML,
             reply_markup=markup if last else None,
-            disable_web_page_preview=True,
+            link_preview_options=NO_PREVIEW,
         )
 
 
@@ -250,8 +253,8 @@ class TelegramAdapter:
 
     # -- updates → Incoming ----------------------------------------------------------------
 
-    def _addressed(self, msg: Message, text: str) -> tuple[bool, str]:
-        """Whether the message is for us, and its text without @botusername."""
+    def _addressed(self, msg: Message, text: str) -> tuple[bool | None, str]:
+        """Whether the message is for us (None: for another bot), its text without @botusername."""
         bot = self.application.bot
         handle = f"@{bot.username}".lower()
         mentioned = False
@@ -259,7 +262,7 @@ class TelegramAdapter:
             head, sep, rest = text.partition(" ")
             cmd, at, target = head.partition("@")
             if at and target.lower() != handle[1:]:
-                return False, text  # /cmd@otherbot: meant for another bot
+                return None, text  # /cmd@otherbot: meant for another bot in the group
             mentioned, text = True, cmd + sep + rest
         if handle in text.lower():
             start = text.lower().index(handle)
@@ -284,6 +287,8 @@ class TelegramAdapter:
         if not text and is_group:
             return  # stickers and photos in groups are not addressed to us
         mentioned, text = self._addressed(msg, text)
+        if mentioned is None:
+            return  # Telegram addressing, not content: the core would read it as our command
         incoming = Incoming(
             platform=PLATFORM,
             user_id=str(user.id),

@@ -21,7 +21,6 @@ import statistics
 import sys
 import time
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -67,26 +66,37 @@ async def baseline(texts: list[tuple[int, str]]) -> float:
     return len(incomings) / (time.perf_counter() - start)
 
 
+def queue(fake: FakeTelegramAPI, texts: list[tuple[int, str]]) -> list[int]:
+    ids = []
+    for user, text in texts:
+        if text.startswith("/"):
+            ids.append(fake.command(user, text[1:])["update_id"])
+        else:
+            ids.append(fake.private_message(user, text)["update_id"])
+    return ids
+
+
 def serve_fake(texts: list[tuple[int, str]], conn: Connection) -> None:
-    """Child process: the fake Bot API with every message queued, until told to stop."""
+    """Child process: the fake Bot API, the burst queued up front; then commands from the pipe."""
 
     async def serve() -> None:
         async with FakeTelegramAPI() as fake:
-            for user, text in texts:
-                if text.startswith("/"):
-                    fake.command(user, text[1:])
-                else:
-                    fake.private_message(user, text)
-            conn.send((fake.url, fake.token))
+            conn.send((fake.url, fake.token, queue(fake, texts)))
             loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, conn.recv)
-            conn.send((fake.handed_out, len(fake.sent)))
+            while True:
+                command, payload = await loop.run_in_executor(None, conn.recv)
+                if command == "queue":
+                    conn.send(queue(fake, payload))
+                elif command == "results":
+                    conn.send((fake.handed_out, len(fake.sent)))
+                else:
+                    return
 
     asyncio.run(serve())
 
 
 async def end_to_end(
-    texts: list[tuple[int, str]], ours: Connection, child: BaseProcess
+    texts: list[tuple[int, str]], conn: Connection, singles: int
 ) -> dict[str, Any]:
     """The adapter in this process; the fake Telegram in another, as the real one would be."""
     dialogue = build_dialogue()
@@ -99,37 +109,47 @@ async def end_to_end(
         return replies
 
     done: dict[int, float] = {}
-    all_done = asyncio.Event()
+    changed = asyncio.Event()
 
     async def finished(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Group 1 runs after the adapter's handler (group 0) has sent every reply.
         # perf_counter is CLOCK_MONOTONIC on Linux: the same clock in the fake's process.
         done[update.update_id] = time.perf_counter()
-        if len(done) == len(texts):
-            all_done.set()
+        changed.set()
 
-    try:
-        url, token = ours.recv()
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None, telegram_token=token, telegram_api_url=url, telegram_webhook_url=None
-        )
-        adapter = TelegramAdapter(settings, handler, rate_limit=False)
-        adapter.application.add_handler(TypeHandler(Update, finished), group=1)
-        await adapter.start()
-        try:
+    async def wait_done(ids: list[int]) -> None:
+        deadline = time.monotonic() + 300
+        while not all(i in done for i in ids) and time.monotonic() < deadline:
+            changed.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(all_done.wait(), 300)
-        finally:
-            await adapter.stop()
-        ours.send("stop")
-        handed_out, sent = ours.recv()
+                await asyncio.wait_for(changed.wait(), 1.0)
+
+    url, token, burst = conn.recv()
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, telegram_token=token, telegram_api_url=url, telegram_webhook_url=None
+    )
+    adapter = TelegramAdapter(settings, handler, rate_limit=False)
+    adapter.application.add_handler(TypeHandler(Update, finished), group=1)
+    await adapter.start()
+    try:
+        await wait_done(burst)
+        # Then one message at a time from fresh users: latency when nothing is queued.
+        one_by_one = []
+        for i in range(singles):
+            conn.send(("queue", [(90_000 + i, MESSAGES[i % len(MESSAGES)])]))
+            one_by_one += conn.recv()
+            await wait_done(one_by_one[-1:])
     finally:
-        child.join(10)
-    first = min(handed_out.values())
+        await adapter.stop()
+    conn.send(("results", None))
+    handed_out, sent = conn.recv()
+    conn.send(("stop", None))
+    finished_burst = [done[u] for u in burst if u in done]
     return {
-        "processed": len(done),
-        "seconds": max(done.values()) - first,
-        "latencies": [done[u] - handed_out[u] for u in done],
+        "processed": len(finished_burst),
+        "seconds": max(finished_burst) - min(handed_out[u] for u in burst),
+        "latencies": [done[u] - handed_out[u] for u in burst if u in done],
+        "single_latencies": [done[u] - handed_out[u] for u in one_by_one if u in done],
         "sent": sent,
         "silent": silent,
     }
@@ -139,6 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--singles", type=int, default=200, help="one-at-a-time messages after")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     # User u sends messages u, u+users, ...: every user gets the mix, interleaved with others.
@@ -152,22 +173,25 @@ def main() -> None:
     child = multiprocessing.get_context("fork").Process(target=serve_fake, args=(texts, theirs))
     child.start()
     direct = asyncio.run(baseline(texts))
-    r = asyncio.run(end_to_end(texts, ours, child))
+    r = asyncio.run(end_to_end(texts, ours, args.singles))
+    child.join(10)
     rate = r["processed"] / r["seconds"]
     ms = [x * 1000 for x in r["latencies"]]
-    print(f"telegram adapter bench: {args.messages} messages from {args.users} users")
-    print(
-        "  PTB concurrent_updates on; AIORateLimiter OFF (rate_limit=False) so limits do not throttle"
-    )
-    print("  fake Bot API in a separate process")
-    print(f"  end to end : {r['processed']} updates in {r['seconds']:.2f} s = {rate:.0f} updates/s")
+    single = [x * 1000 for x in r["single_latencies"]]
+    print(f"telegram adapter bench: {args.messages} messages from {args.users} users, 2 cores")
+    print("  PTB AIORateLimiter OFF (rate_limit=False): Telegram's limits would be all we measured")
+    print("  fake Bot API in a separate process; adapter + real core in this one")
+    print(f"  burst      : {r['processed']} updates in {r['seconds']:.2f} s = {rate:.0f} updates/s")
     print(
         f"  latency    : p50 {statistics.median(ms):.0f} ms, p99 {percentile(ms, 0.99):.0f} ms"
-        " (handed out by getUpdates → all replies sent; includes waiting behind the burst)"
+        " (handed out by getUpdates → all replies sent; includes queueing behind the burst)"
     )
-    print(
-        f"  replies    : {r['sent']} messages sent; handler returned nothing for {r['silent']} updates"
-    )
+    if single:
+        print(
+            f"  one by one : p50 {statistics.median(single):.1f} ms, "
+            f"p99 {percentile(single, 0.99):.1f} ms over {len(single)} single messages"
+        )
+    print(f"  replies    : {r['sent']} messages sent; core said nothing to {r['silent']} updates")
     print(f"  baseline   : dialogue.handle called directly, sequentially: {direct:.0f} updates/s")
     print(f"  ratio      : adapter path runs at {rate / direct:.3f}x the direct handler rate")
 

@@ -28,7 +28,7 @@ from bot.app import build_dialogue
 from bot.config import Settings
 from bot.core.commands import COMMANDS
 from bot.core.dialogue import Dialogue
-from bot.core.types import Address, Incoming, Reply
+from bot.core.types import Address, Button, Incoming, Reply
 from bot.errors import Blocked, RateLimited, TransientError
 from bot.logs import RedactingFilter, setup_logging
 
@@ -226,7 +226,10 @@ async def test_group_needs_a_mention(fake: FakeTelegramAPI, bot: Recorder) -> No
     quiet = bot.in_chat(GROUP)[0]
     assert quiet.is_group and not quiet.mentioned
     await asyncio.sleep(0.2)
+    fake.sticker(USER, chat_id=GROUP, chat_type="supergroup")
+    await asyncio.sleep(0.2)
     assert fake.messages_to(GROUP) == []
+    assert len(bot.in_chat(GROUP)) == 1, "a sticker in a group is not passed to the core"
 
     incoming, sent = await exchange(
         fake,
@@ -245,6 +248,19 @@ async def test_group_needs_a_mention(fake: FakeTelegramAPI, bot: Recorder) -> No
         lambda: fake.command(USER, "today", chat_id=GROUP, chat_type="group", addressed=True),
     )
     assert incoming.mentioned and incoming.text == "/today"
+
+    before = len(fake.messages_to(GROUP))
+    fake.enqueue(
+        {
+            "message": fake.message(
+                user_id=USER, text="/today@other_bot", chat_id=GROUP, chat_type="group"
+            )
+        }
+    )
+    seen = len(bot.in_chat(GROUP))
+    await asyncio.sleep(0.3)
+    assert len(bot.in_chat(GROUP)) == seen, "a command for another bot is not for us"
+    assert len(fake.messages_to(GROUP)) == before
 
 
 def _make_long(handler: Handler) -> Handler:
@@ -293,6 +309,32 @@ async def test_sticker_gets_friendly_reply_and_edits_are_ignored(
     fake.private_message(USER, "/help")
     await wait_until(lambda: len(bot.in_chat(USER)) == 2)
     assert [i.text for i in bot.in_chat(USER)] == ["", "/help"]
+
+
+async def test_buttons_layout_and_photo(fake: FakeTelegramAPI) -> None:
+    long_action = "faq:" + "x" * 80
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+
+    async def rich(incoming: Incoming) -> list[Reply]:
+        short = (Button("Yes", "forget:yes"), Button("No", "forget:no"), Button("Later", "later"))
+        wide = (Button("A much longer label than fits twice", long_action), Button("Help", "help"))
+        return [
+            Reply("Pick **one**", buttons=short),
+            Reply("Or this", buttons=wide),
+            Reply("Your week", image=png, buttons=(Button("Today", "today"),)),
+        ]
+
+    async with running(fake, rich):
+        fake.private_message(USER, "show me")
+        short, wide, photo = await fake.wait_for_messages(3)
+    rows = [[b["callback_data"] for b in row] for row in short.reply_markup["inline_keyboard"]]  # type: ignore[index]
+    assert rows == [["forget:yes", "forget:no"], ["later"]]
+    assert short.text == "Pick <b>one</b>"
+    wide_rows = wide.reply_markup["inline_keyboard"]  # type: ignore[index]
+    assert [len(row) for row in wide_rows] == [1, 1]
+    assert wide_rows[0][0]["callback_data"] == long_action[:64]
+    assert photo.method == "sendPhoto" and photo.photo and photo.text == "Your week"
+    assert photo.buttons == [("Today", "today")]
 
 
 # -- errors -------------------------------------------------------------------------------
