@@ -268,14 +268,8 @@ class TelegramAdapter:
             start = text.lower().index(handle)
             text = f"{text[:start].rstrip()} {text[start + len(handle) :].lstrip()}".strip()
             mentioned = True
-        reply_to = msg.reply_to_message
-        if (
-            reply_to is not None
-            and reply_to.from_user is not None
-            and reply_to.from_user.id == bot.id
-        ):
-            mentioned = True
-        return mentioned, text
+        replied = msg.reply_to_message.from_user if msg.reply_to_message is not None else None
+        return mentioned or (replied is not None and replied.id == bot.id), text
 
     async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Translate a new message; non-text messages become empty text (private chats only)."""

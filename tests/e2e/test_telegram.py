@@ -249,6 +249,17 @@ async def test_group_needs_a_mention(fake: FakeTelegramAPI, bot: Recorder) -> No
     )
     assert incoming.mentioned and incoming.text == "/today"
 
+    answer = fake.bot_message(sent[-1])
+    incoming, _ = await exchange(
+        fake,
+        bot,
+        GROUP,
+        lambda: fake.group_message(GROUP, USER, "what about side planks", reply_to=answer),
+    )
+    assert incoming.mentioned and incoming.text == "what about side planks", (
+        "a reply to the bot is addressed to it"
+    )
+
     before = len(fake.messages_to(GROUP))
     fake.enqueue(
         {

@@ -415,6 +415,10 @@ class FakeTelegramAPI:
             out[key] = value
         return out
 
+    def bot_message(self, sent: SentMessage) -> JSON:
+        """The message object of something the bot sent (for reply_to_message)."""
+        return self._bot_message(sent.chat_id, sent.message_id, sent.text or "")
+
     def _bot_message(self, chat_id: int, message_id: int, text: str) -> JSON:
         return {
             "message_id": message_id,
