@@ -139,6 +139,10 @@ class _SentMarks:
             for m in batch:
                 self._inflight.discard(m.delivery_id)
 
+    def unwritten(self) -> set[int]:
+        """Delivery ids sent but not yet recorded (kept across ticks until written)."""
+        return {m.delivery_id for m in self._buf}
+
     async def flush(self) -> None:
         """Write every buffered mark (one more drain if marks arrived during the last one)."""
         if self._task is not None:
@@ -196,6 +200,9 @@ class ReminderScheduler:
         self._not_before: dict[int, datetime] = {}  # failed delivery id -> next retry
         self._rounds: dict[int, int] = {}  # failed delivery id -> ticks it failed in
         self._tick_lock = asyncio.Lock()
+        # Lives across ticks: marks that could not be written yet must not be forgotten, or
+        # recovery would send those reminders again.
+        self._marks = _SentMarks(self.repo, self._inflight, sleep)
         self._aps: AsyncIOScheduler | None = None
         self._current: asyncio.Task[Any] | None = None
 
@@ -271,6 +278,7 @@ class ReminderScheduler:
             if not await self._sender_role():
                 stats.standby = True
                 return stats
+            await self._marks.flush()  # anything left over from a failed write last time
             cutoff = now - self.grace
             stats.skipped_missed += await self.repo.expire(cutoff)
             retaken = await self._retake(now, cutoff)
@@ -323,7 +331,7 @@ class ReminderScheduler:
         self, now: datetime, cutoff: datetime, retaken: list[Claim], stats: TickStats
     ) -> None:
         queue: asyncio.Queue[Claim | None] = asyncio.Queue(maxsize=self.batch_size * 2)
-        marks = _SentMarks(self.repo, self._inflight, self.sleep)
+        marks = self._marks
 
         async def produce() -> None:
             for c in retaken:
@@ -361,8 +369,8 @@ class ReminderScheduler:
             await asyncio.gather(*tasks, return_exceptions=True)
             # Shielded: a cancelled tick (shutdown) still records what it already sent.
             await asyncio.shield(marks.flush())
-            # Whatever is still in flight was not sent by us: it stays 'pending' for recovery.
-            self._inflight.clear()
+            # Whatever else is still in flight was not sent: it stays 'pending' for recovery.
+            self._inflight.intersection_update(marks.unwritten())
 
     # ------------------------------------------------------------------ one delivery
 

@@ -438,3 +438,30 @@ async def test_start_and_stop_run_ticks_on_apscheduler(
     finally:
         await sched.stop()
     assert sender.per_chat() == dict.fromkeys(ids, 1)
+
+
+async def test_sends_whose_record_failed_are_written_later_not_resent(
+    store: SqlStore, sender: FakeSender, make_scheduler: MakeScheduler
+) -> None:
+    """The database hiccups while 'sent' is being written: the marks are kept and written on
+    the next tick, and recovery does not send those reminders again."""
+    ids = await seed(store, 5)
+    sched = make_scheduler(store, sender)
+    real = sched.repo.mark_sent
+    outage = {"down": True}
+
+    async def flaky(marks: list[object]) -> None:
+        if outage["down"]:
+            raise OSError("connection reset")
+        await real(marks)  # type: ignore[arg-type]
+
+    sched.repo.mark_sent = flaky  # type: ignore[method-assign]
+    first = await sched.tick(WED_1800)
+    assert first.sent == 5
+    assert {r["status"] for r in await deliveries(store)} == {"pending"}
+
+    outage["down"] = False
+    second = await sched.tick(WED_1800 + timedelta(seconds=5))
+    assert (second.recovered, second.sent) == (0, 0)
+    assert sender.per_chat() == dict.fromkeys(ids, 1)
+    assert {r["status"] for r in await deliveries(store)} == {"sent"}
