@@ -201,7 +201,8 @@ class TelegramAdapter:
         )
         if rate_limit:
             # Replies to users wait out a 429 and are retried instead of being lost.
-            builder = builder.rate_limiter(AIORateLimiter(max_retries=max_retries))
+            limiter = AIORateLimiter(max_retries=max_retries)
+            builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's generics
         self.application = builder.build()
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
         # Only new messages: edited messages and channel posts are not conversation turns.

@@ -51,6 +51,19 @@ JSON = dict[str, Any]
 TEXT_LIMIT = 4096
 
 
+def _decode(key: str, value: Any) -> Any:
+    """Form values are strings; turn the ones PTB encoded back into JSON, ints and bools."""
+    if not isinstance(value, str):
+        return value
+    if key in _JSON_KEYS:
+        return json.loads(value)
+    if key in _INT_KEYS and value.lstrip("-").isdigit():
+        return int(value)
+    if key in _BOOL_KEYS:
+        return value.lower() == "true"
+    return value
+
+
 def _error(status: int, description: str) -> web.Response:
     return web.json_response(
         {"ok": False, "error_code": status, "description": description}, status=status
@@ -142,11 +155,8 @@ class FakeTelegramAPI:
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         # Release a held getUpdates so the server does not wait for it to time out.
@@ -402,17 +412,12 @@ class FakeTelegramAPI:
             raw.update(await request.json())
         elif request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
             form = await request.post()
-            for key, value in form.items():
-                raw[key] = value.file.read() if isinstance(value, web.FileField) else value
+            for key, field_value in form.items():
+                is_file = isinstance(field_value, web.FileField)
+                raw[key] = field_value.file.read() if is_file else field_value  # type: ignore[union-attr]
         out: JSON = {}
         for key, value in raw.items():
-            if isinstance(value, str) and key in _JSON_KEYS:
-                value = json.loads(value)
-            elif isinstance(value, str) and key in _INT_KEYS and value.lstrip("-").isdigit():
-                value = int(value)
-            elif isinstance(value, str) and key in _BOOL_KEYS:
-                value = value.lower() == "true"
-            out[key] = value
+            out[key] = _decode(key, value)
         return out
 
     def bot_message(self, sent: SentMessage) -> JSON:
