@@ -147,6 +147,18 @@ class Smalltalk(_Model):
     intents: list[SmalltalkIntent] = Field(min_length=1)
     scope: str
     domain_words: list[str] = Field(min_length=10)
+    # Regexes (on cleaned text) for topics we do not cover; a message matching one and using
+    # no domain word is out of scope ("best biceps workout", "leg day routine").
+    off_topic: list[str] = []
+    # Regexes for phrases where "back" is not the body part ("back up my phone"); they are
+    # removed before retrieval.
+    not_back: list[str] = []
+
+    @field_validator("off_topic", "not_back")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        _check_regexes(v)
+        return v
 
 
 @dataclass(frozen=True, slots=True)

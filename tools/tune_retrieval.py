@@ -28,7 +28,9 @@ def score_set(cases, feats, w, th) -> tuple[float, float]:
     wq, wd, wf, wt = w
     answer_at, suggest_at, strong_at = th
     hits = faq = rej = oos = 0
-    for case, (fs, domain) in zip(cases, feats):
+    for case, (fs, domain, off) in zip(cases, feats, strict=True):
+        if off:
+            fs = []
         best: dict[str, float] = {}
         for topic, cq, cd, sim, tc in fs:
             s = wq * cq + wd * cd + wf * sim + wt * tc
@@ -54,11 +56,11 @@ def main() -> None:
     args = ap.parse_args()
     dev, hold = load(args.dev), load(args.holdout)
     results = []
-    for unk, cap in itertools.product((0.6, 0.9), (1, 2, 3, 99)):
-        d = build_dialogue(tuning=Tuning(unknown_idf=unk, unknown_cap=cap))
+    for unk, cap in itertools.product((0.6, 0.9), (3, 4, 5)):
+        d = build_dialogue(tuning=Tuning(unknown_idf=unk, unknown_cap=2, query_cap=cap))
         r = d.retriever
-        fd = [(r.features(c["text"][:500]), r.in_domain(c["text"])) for c in dev]
-        fh = [(r.features(c["text"][:500]), r.in_domain(c["text"])) for c in hold]
+        fd = [(r.features(c["text"][:500]), r.in_domain(c["text"]), r.off_topic(c["text"])) for c in dev]
+        fh = [(r.features(c["text"][:500]), r.in_domain(c["text"]), r.off_topic(c["text"])) for c in hold]
         for wq, wd, wt in itertools.product((0.2, 0.3, 0.4, 0.5), (0.1, 0.2, 0.3), (0.0, 0.2, 0.4)):
             wf = round(1 - wq - wd - wt, 2)
             if wf < 0:
@@ -73,14 +75,14 @@ def main() -> None:
     for _total, t1, rj, unk, w, th, fh in results[:8]:
         ht1, hrj = score_set(hold, fh, w, th)
         print(
-            f"dev top1 {t1:.3f} oos {rj:.3f} | holdout top1 {ht1:.3f} oos {hrj:.3f} | unknown_idf, cap={unk} w={w} thresholds={th}"
+            f"dev top1 {t1:.3f} oos {rj:.3f} | holdout top1 {ht1:.3f} oos {hrj:.3f} | unknown_idf, query_cap={unk} w={w} thresholds={th}"
         )
     best = results[0]
     print(
         "best:",
         dataclasses.replace(
             Tuning(),
-            unknown_idf=best[3][0], unknown_cap=best[3][1],
+            unknown_idf=best[3][0], query_cap=best[3][1],
             w_query=best[4][0],
             w_doc=best[4][1],
             w_fuzzy=best[4][2],

@@ -9,6 +9,7 @@ are scored with rapidfuzz and the best score per topic decides: answer, suggest 
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,12 +25,13 @@ from bot.core.text import Normalizer, tokens
 class Tuning:
     """How retrieval scores and decides. Scores are in 0..1."""
 
-    w_query: float = 0.30  # share of the query's (IDF-weighted) words the choice contains
-    w_doc: float = 0.20  # share of the choice's words the query contains
+    w_query: float = 0.40  # share of the query's (IDF-weighted) words the choice contains
+    w_doc: float = 0.10  # share of the choice's words the query contains
     w_fuzzy: float = 0.10  # rapidfuzz token_sort_ratio of the two word lists
     w_topic: float = 0.40  # share of the query's words found anywhere in the topic's phrasings
     unknown_idf: float = 0.9  # weight of a word the KB never uses, as a share of the max IDF
     unknown_cap: int = 2  # at most this many unknown words count (long messages ramble)
+    query_cap: float = 3.0  # a query weighs at most this many median words (long messages)
     answer_at: float = 0.50
     suggest_at: float = 0.45
     strong_at: float = 0.85  # answer even without a domain word at or above this
@@ -72,9 +74,14 @@ class Retriever:
         normalizer: Normalizer,
         domain_words: Iterable[str] = (),
         *,
+        off_topic: Iterable[str] = (),
+        not_back: Iterable[str] = (),
+        back_words: Iterable[str] = (),
         tuning: Tuning | None = None,
     ) -> None:
         self.normalize = normalizer
+        self._off_topic = [re.compile(p) for p in off_topic]
+        self._not_back = [re.compile(p) for p in not_back]
         self.tuning = tuning or Tuning()
         self._choices: list[_Choice] = []
         seen: set[tuple[str, str]] = set()
@@ -104,9 +111,13 @@ class Retriever:
         nt = max(len(self._bags), 1)
         self._tidf = {t: math.log(1 + nt / d) for t, d in tdf.items()}
         self._unknown_tidf = self.tuning.unknown_idf * max(self._tidf.values(), default=1.0)
+        self._median_idf = sorted(self._idf.values())[len(self._idf) // 2] if self._idf else 1.0
+        self._median_tidf = sorted(self._tidf.values())[len(self._tidf) // 2] if self._tidf else 1.0
         self._vocab = sorted(self._idf)
         self._unknown_idf = self.tuning.unknown_idf * max(self._idf.values(), default=1.0)
         self._domain = frozenset(tokens(" ".join(normalizer(w) for w in domain_words)))
+        # The narrower list that overrides an off-topic match ("neck AND back pain" is ours).
+        self._back = frozenset(tokens(" ".join(normalizer(w) for w in back_words))) or self._domain
         self._correct = lru_cache(maxsize=4096)(self._correct_uncached)
 
     @property
@@ -129,9 +140,22 @@ class Retriever:
             return None
         return str(hit[0])
 
+    def _prepare(self, text: str) -> str:
+        t = self.normalize(text)
+        for p in self._not_back:
+            t = p.sub(" ", t)
+        return t
+
     def query_tokens(self, text: str) -> list[str]:
         """Content words of a message, typos corrected to KB words where clearly meant."""
-        return [self._correct(t) or t for t in tokens(self.normalize(text))]
+        return [self._correct(t) or t for t in tokens(self._prepare(text))]
+
+    def off_topic(self, text: str) -> bool:
+        """About something we do not cover, with no word that ties it to the back."""
+        t = self._prepare(text)
+        if not any(p.search(t) for p in self._off_topic):
+            return False
+        return not any(tok in self._back for tok in self.query_tokens(text))
 
     def in_domain(self, text: str) -> bool:
         return any(t in self._domain for t in self.query_tokens(text))
@@ -147,6 +171,9 @@ class Retriever:
         unknown = min(sum(t not in self._idf for t in q), self.tuning.unknown_cap)
         q_weight = sum(self._idf.get(t, 0.0) for t in q) + unknown * self._unknown_idf
         qt_weight = sum(self._tidf.get(t, 0.0) for t in q) + unknown * self._unknown_tidf
+        # A long message is not less relevant for saying more: cap how much a query weighs.
+        q_weight = min(q_weight, self.tuning.query_cap * self._median_idf)
+        qt_weight = min(qt_weight, self.tuning.query_cap * self._median_tidf)
         acc: dict[int, float] = defaultdict(float)
         for t in q:
             if t in self._common:
@@ -193,6 +220,8 @@ class Retriever:
 
     def decide(self, text: str) -> Result:
         """Answer, suggestions or nothing, by the thresholds."""
+        if self.off_topic(text):
+            return Result(None, (), False)
         matches = self.search(text)
         domain = self.in_domain(text)
         tn = self.tuning

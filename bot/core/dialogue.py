@@ -121,6 +121,9 @@ class Dialogue:
                 *(n for x in kb.exercises.values() for n in (x.name, *x.aliases)),
                 *(t for e in kb.faq for t in e.tags),
             ],
+            off_topic=kb.smalltalk.off_topic,
+            not_back=kb.smalltalk.not_back,
+            back_words=kb.smalltalk.domain_words,
             tuning=tuning,
         )
         self.triage = Triage.build(kb.safety)
