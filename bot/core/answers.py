@@ -35,9 +35,13 @@ class Tuning:
     answer_at: float = 0.50
     suggest_at: float = 0.45
     strong_at: float = 0.85  # answer even without a domain word at or above this
+    howto_bonus: float = 0.10  # "how do I…" / "form" / "technique" favours exercise how-tos
 
 
 SHORTLIST = 40
+_HOWTO = re.compile(
+    r"\bhow (do i|do you|to|should i) (do|perform)\b|\bhow to\b|\b(form|technique|properly|correctly|step by step|cues?)\b"
+)
 COMMON_DF = 0.15  # words in more than this share of choices do not generate candidates
 
 
@@ -77,10 +81,12 @@ class Retriever:
         off_topic: Iterable[str] = (),
         not_back: Iterable[str] = (),
         back_words: Iterable[str] = (),
+        howto_topics: Iterable[str] = (),
         tuning: Tuning | None = None,
     ) -> None:
         self.normalize = normalizer
         self._off_topic = [re.compile(p) for p in off_topic]
+        self._howto_topics = frozenset(howto_topics)
         self._not_back = [re.compile(p) for p in not_back]
         self.tuning = tuning or Tuning()
         self._choices: list[_Choice] = []
@@ -210,9 +216,12 @@ class Retriever:
     def search(self, text: str, limit: int = 3) -> list[Match]:
         """The best `limit` topics for a message, best first."""
         tn = self.tuning
+        howto = tn.howto_bonus if _HOWTO.search(self.normalize(text)) else 0.0
         best: dict[str, float] = {}
         for topic, cq, cd, sim, tc in self.features(text):
             score = tn.w_query * cq + tn.w_doc * cd + tn.w_fuzzy * sim + tn.w_topic * tc
+            if topic in self._howto_topics:
+                score += howto
             if score > best.get(topic, 0.0):
                 best[topic] = score
         ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:limit]

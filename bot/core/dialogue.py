@@ -124,6 +124,7 @@ class Dialogue:
             off_topic=kb.smalltalk.off_topic,
             not_back=kb.smalltalk.not_back,
             back_words=kb.smalltalk.domain_words,
+            howto_topics=kb.exercises,
             tuning=tuning,
         )
         self.triage = Triage.build(kb.safety)
