@@ -208,7 +208,7 @@ class _Problems:
 def _read(directory: Path, name: str, problems: _Problems) -> dict[str, Any]:
     path = directory / name
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except FileNotFoundError:
         problems.add(name, None, "file is missing")
         return {}

@@ -59,8 +59,14 @@ def main() -> None:
     for unk, cap in itertools.product((0.6, 0.9), (3, 4, 5)):
         d = build_dialogue(tuning=Tuning(unknown_idf=unk, unknown_cap=2, query_cap=cap))
         r = d.retriever
-        fd = [(r.features(c["text"][:500]), r.in_domain(c["text"]), r.off_topic(c["text"])) for c in dev]
-        fh = [(r.features(c["text"][:500]), r.in_domain(c["text"]), r.off_topic(c["text"])) for c in hold]
+        fd = [
+            (r.features(c["text"][:500]), r.in_domain(c["text"]), r.off_topic(c["text"]))
+            for c in dev
+        ]
+        fh = [
+            (r.features(c["text"][:500]), r.in_domain(c["text"]), r.off_topic(c["text"]))
+            for c in hold
+        ]
         for wq, wd, wt in itertools.product((0.2, 0.3, 0.4, 0.5), (0.1, 0.2, 0.3), (0.0, 0.2, 0.4)):
             wf = round(1 - wq - wd - wt, 2)
             if wf < 0:
@@ -82,7 +88,8 @@ def main() -> None:
         "best:",
         dataclasses.replace(
             Tuning(),
-            unknown_idf=best[3][0], query_cap=best[3][1],
+            unknown_idf=best[3][0],
+            query_cap=best[3][1],
             w_query=best[4][0],
             w_doc=best[4][1],
             w_fuzzy=best[4][2],

@@ -234,9 +234,9 @@ class Retriever:
         matches = self.search(text)
         domain = self.in_domain(text)
         tn = self.tuning
-        if matches and matches[0].score >= tn.answer_at:
-            if domain or matches[0].score >= tn.strong_at:
-                return Result(matches[0], tuple(matches[1:]), domain)
+        top = matches[0].score if matches else 0.0
+        if top >= tn.answer_at and (domain or top >= tn.strong_at):
+            return Result(matches[0], tuple(matches[1:]), domain)
         sugg = tuple(m for m in matches if m.score >= tn.suggest_at)
         return Result(None, sugg if domain else (), domain)
 
