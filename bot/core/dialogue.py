@@ -633,7 +633,14 @@ class Dialogue:
                 reminders.parse_request(text)
             except reminders.ReminderParseError as e:
                 return await self._not_an_answer(ctx, text, e.message)
-            return await self._remind(ctx, text)
+            replies = await self._remind(ctx, text)
+            if state.data.get("then") == flows.ONBOARDING:
+                # Custom days and time chosen during onboarding: the time zone comes next.
+                return [
+                    *replies,
+                    *await self._ask_step(ctx, flows.ONBOARDING, "timezone", {"remind": True}),
+                ]
+            return replies
         if state.step == "timezone":
             return await self._apply_step(ctx, "timezone", text)
         step = flows.STEPS.get(state.step)
@@ -679,17 +686,8 @@ class Dialogue:
         if step == "level" and value in ("beginner", "intermediate", "advanced"):
             p.level, confirm = value, f"Level: {value}."
         elif step == "equipment" and value in ("none", "dumbbells", "pullup_bar", "gym"):
-            p.equipment, confirm = (
-                value,
-                "Equipment: "
-                + {
-                    "none": "none",
-                    "dumbbells": "dumbbells",
-                    "pullup_bar": "pull-up bar",
-                    "gym": "gym",
-                }[value]
-                + ".",
-            )
+            p.equipment = value
+            confirm = f"Equipment: {workouts.EQUIPMENT_NAMES[value]}."
         elif step == "pain" and (score := intents.parse_score(value)) is not None:
             await self._ensure_profile(ctx)
             await self.store.log_pain(ctx.key, score, ctx.now)

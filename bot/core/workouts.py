@@ -81,7 +81,7 @@ def todays_workout(
     return Workout(plan, session, items, warm, gentle)
 
 
-_EQUIPMENT_NAMES = {
+EQUIPMENT_NAMES = {
     "none": "no equipment",
     "dumbbells": "dumbbells",
     "pullup_bar": "pull-up bar",
@@ -96,7 +96,7 @@ def render(w: Workout) -> str:
         sub = "Easy movement for a sore back. Move slowly, stay in a pain-free range."
     else:
         head = f"**Today: session {w.session.id} — {w.session.title}**"
-        sub = f"{w.plan.level.capitalize()}, {_EQUIPMENT_NAMES.get(w.plan.equipment, '')}."
+        sub = f"{w.plan.level.capitalize()}, {EQUIPMENT_NAMES.get(w.plan.equipment, '')}."
     warm = ", ".join(f"{i.exercise.name} {i.dose}" for i in w.warmup)
     lines = [head, sub, f"Warm-up: {warm}" if warm else ""]
     lines += [f"{n}. {i.exercise.name} — {i.dose}" for n, i in enumerate(w.items, 1)]

@@ -269,3 +269,20 @@ async def test_settings_change_one_thing(chat: Chat, store) -> None:
 async def test_expired_button_is_handled(chat: Chat) -> None:
     [reply] = await chat.dialogue.handle(Incoming("test", "u1", "u1", action="nonsense:42"))
     assert "expired" in reply.text
+
+
+async def test_onboarding_custom_reminder_days_then_time_zone(chat: Chat, store) -> None:
+    chat.now = NOON
+    await chat.say("/start")
+    await chat.press("Intermediate")
+    await chat.press("Gym")
+    await chat.press("None")
+    await chat.press("Other days")
+    replies = await chat.say("tue thu 7am")
+    assert "Tue, Thu at 07:00" in replies[0].text
+    assert replies[-1].topic == "timezone"
+    await chat.say("+2")
+    key = UserKey("test", "u1")
+    sched = await store.get_reminder(key)
+    assert sched.days == (1, 3) and sched.timezone == "Etc/GMT-2"
+    assert (await store.get_profile(key)).onboarded
