@@ -18,7 +18,10 @@ when where can could should would will shall may might must have has had having 
 really very much many some any more most also still ever like pls please plz thanks thank
 hey hi hello ok okay yeah yes wont isnt ive id ill someone somebody anyone
 something anything thing things way ways one ones go going want need know tell say said make
-give gimme stuff lol tbh guys bro mate dude kinda sorta good best
+give gimme stuff lol tbh guys bro mate dude kinda sorta good
+actually basically literally honestly seriously mentioned said told think thinking wondering
+wonder guess maybe probably quite pretty bit little lot lots few mostly ever even yet already
+anyway currently recently lately coach bot question quick
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
