@@ -64,50 +64,46 @@ async def open_store(settings: Settings) -> SqlStore:
     return await _open(settings.database_url)
 
 
-async def run_platforms(settings: Settings) -> None:
-    """Run every platform whose token is set, plus the reminder scheduler, until a signal."""
+async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run every platform whose token is set, plus the reminder scheduler, until a signal
+    (or until `stop` is set, for tests and embedding)."""
+    from bot.scheduler import ReminderScheduler
+
     store = await open_store(settings)
     dialogue = build_dialogue(store, settings)
     adapters: list[Any] = []
+    if settings.telegram_token is not None:
+        from bot.adapters.telegram import TelegramAdapter
+
+        adapters.append(TelegramAdapter(settings, dialogue.handle))
+    if settings.discord_token is not None:
+        from bot.adapters.discord import DiscordAdapter
+
+        adapters.append(DiscordAdapter(settings, dialogue.handle))
+    scheduler: ReminderScheduler | None = None
+    started: list[Any] = []
     try:
-        if settings.telegram_token is not None:
-            from bot.adapters.telegram import TelegramAdapter
-
-            adapters.append(TelegramAdapter(settings, dialogue.handle))
-        if settings.discord_token is not None:
-            from bot.adapters.discord import DiscordAdapter
-
-            adapters.append(DiscordAdapter(settings, dialogue.handle))
         for a in adapters:
             await a.start()
-        scheduler = await _start_scheduler(settings, store, dialogue, adapters)
+            started.append(a)
+        senders = {a.sender.platform: a.sender for a in adapters}
+        scheduler = ReminderScheduler(settings, store, dialogue, senders)
+        await scheduler.start()
         logger.info("backbot running: %s", ", ".join(type(a).__name__ for a in adapters))
-        await _wait_for_signal()
+        await _wait_for_signal(stop or asyncio.Event())
+    finally:
         if scheduler is not None:
             await scheduler.stop()
-    finally:
-        for a in reversed(adapters):
-            with contextlib.suppress(Exception):
+        for a in reversed(started):
+            try:
                 await a.stop()
+            except Exception:
+                logger.exception("stopping %s failed", type(a).__name__)
         await store.close()
+        logger.info("backbot stopped")
 
 
-async def _start_scheduler(
-    settings: Settings, store: SqlStore, dialogue: Dialogue, adapters: list[Any]
-) -> Any:
-    try:
-        from bot.scheduler import ReminderScheduler
-    except ImportError:  # the scheduler module is optional until reminders land
-        logger.warning("reminder scheduler not available; reminders will not be sent")
-        return None
-    senders = {a.sender.platform: a.sender for a in adapters}
-    scheduler = ReminderScheduler(settings, store, dialogue, senders)
-    await scheduler.start()
-    return scheduler
-
-
-async def _wait_for_signal() -> None:
-    stop = asyncio.Event()
+async def _wait_for_signal(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):

@@ -250,6 +250,10 @@ class ReminderScheduler:
         self._current = asyncio.current_task()
         try:
             stats = await self.tick()
+        except asyncio.CancelledError:
+            # stop() cancelled an unfinished fan-out: its rows are recovered on the next start.
+            logger.info("reminder tick cancelled by shutdown")
+            return
         except Exception:
             logger.exception("reminder tick failed")
             return
