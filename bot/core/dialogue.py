@@ -7,6 +7,7 @@ small talk; fallback ("did you mean" buttons or an honest out-of-scope answer).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time as _time
@@ -480,7 +481,8 @@ class Dialogue:
         pain = await self.store.pain_since(ctx.key, ctx.now - timedelta(weeks=8))
         summary = progress.summarize(days, pain, ctx.today)
         text = progress.render(summary)
-        image = progress.chart_png(summary) if days else None
+        # Rendering takes tens of milliseconds of CPU: keep it off the event loop.
+        image = await asyncio.to_thread(progress.chart_png, summary) if days else None
         if not days:
             text += "\nNo sessions logged yet: send /done after a workout."
         return [

@@ -169,6 +169,23 @@ async def bench_progress_queries(store: SqlStore) -> None:
     print(f"pain_since(8 weeks ago)          -> {n_pain:3d} rows   {_fmt(pain_t)}")
     print(f"/progress reads (both, in a row)                {_fmt(both_t)}")
 
+    # The whole /progress as a user gets it: Dialogue.handle, both reads, summary, PNG chart.
+    from bot.app import build_dialogue
+    from bot.core.types import Incoming
+
+    dialogue = build_dialogue(store)
+    full_t: list[float] = []
+    for i in range(QUERY_ROUNDS // 4):
+        key = rnd.choice(keys)
+        msg = Incoming(key.platform, key.user_id, key.user_id, text="/progress", received_at=now)
+        t0 = time.perf_counter()
+        [reply] = await dialogue.handle(msg)
+        full_t.append(time.perf_counter() - t0)
+        assert reply.image, "progress reply without a chart"
+        if i == 0:
+            full_t.clear()  # the first call imports matplotlib
+    print(f"/progress end to end (Dialogue.handle, with chart)  {_fmt(full_t)}")
+
 
 async def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
