@@ -1,7 +1,8 @@
 """The console adapter: chat with backbot in a terminal (`backbot chat`).
 
-Buttons are shown as numbered options; typing the number presses the button. Images (the
-progress chart) are written to a temporary PNG file whose path is printed.
+Buttons are shown as numbered options; typing `#2` (or the button's label) presses the button,
+while a plain number is text (so "/pain" can be answered with "6"). Images (the progress chart)
+are written to a temporary PNG file whose path is printed.
 """
 
 from __future__ import annotations
@@ -45,18 +46,19 @@ class ConsoleChat:
                 f.write(reply.image)
             self.out.write(f"     [chart saved to {f.name}]\n")
         for n, b in enumerate(reply.buttons, 1):
-            self.out.write(f"     [{n}] {b.label}\n")
+            self.out.write(f"     [#{n}] {b.label}\n")
         self.out.flush()
 
     def to_incoming(self, line: str) -> Incoming:
-        """A number picks a button of the last reply; anything else is text."""
-        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+        """`#N` or a button's exact label presses that button of the last replies; else text."""
+        action = None
+        if line.startswith("#") and line[1:].isdigit() and 1 <= int(line[1:]) <= len(self.buttons):
+            action = self.buttons[int(line[1:]) - 1].action
+        else:
+            action = next((b.action for b in self.buttons if b.label.lower() == line.lower()), None)
+        if action is not None:
             return Incoming(
-                "console",
-                self.user_id,
-                self.user_id,
-                action=self.buttons[int(line) - 1].action,
-                display_name=self.user_id,
+                "console", self.user_id, self.user_id, action=action, display_name=self.user_id
             )
         return Incoming("console", self.user_id, self.user_id, text=line, display_name=self.user_id)
 
@@ -70,7 +72,9 @@ class ConsoleChat:
 
     async def run(self, greet: bool = True) -> None:
         if greet:
-            self.out.write("backbot console — type a message, a button number, or 'quit'.\n")
+            self.out.write(
+                "backbot console — type a message, #N or a label to press a button, 'quit' to leave.\n"
+            )
             await self.send("/start")
         while True:
             try:

@@ -678,6 +678,9 @@ class Dialogue:
                 await self._set_state(ctx, None)
             return other
         buttons = step.buttons() if step else ()
+        state = await self._get_state(ctx)
+        if step and state is not None and state.flow == flows.ONBOARDING:
+            buttons = (*buttons, flows.SKIP)
         return [Reply(hint, buttons, kind=Kind.ONBOARDING, topic="reask")]
 
     async def _apply_step(self, ctx: _Ctx, step: str, value: str) -> list[Reply]:

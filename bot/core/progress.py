@@ -91,6 +91,7 @@ def chart_png(s: Summary) -> bytes:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(6, 3), dpi=100)
     ax = fig.add_subplot()
@@ -103,6 +104,7 @@ def chart_png(s: Summary) -> bytes:
     ax.set_ylabel("sessions")
     ax.set_title(f"Back sessions, last {len(s.weeks)} weeks")
     ax.set_ylim(0, max([*counts, s.goal]) + 1)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="x", labelsize=7)
     ax.legend(loc="upper left", fontsize=7)
     fig.tight_layout()

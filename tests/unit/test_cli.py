@@ -76,9 +76,9 @@ def test_run_without_tokens_or_terminal_names_the_settings(tmp_path: Path) -> No
 
 def test_chat_console_transcript_persists(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/chat.db"}
-    p = backbot("chat", "--user", "ana", stdin="5\n/done\nquit\n", env=env)
+    p = backbot("chat", "--user", "ana", stdin="#5\n/done\nquit\n", env=env)
     assert p.returncode == 0, p.stderr
-    assert "backbot" in p.stdout and "[1]" in p.stdout and "Logged" in p.stdout
+    assert "backbot" in p.stdout and "[#1]" in p.stdout and "Logged" in p.stdout
     p2 = backbot("chat", "--user", "ana", stdin="/done\n", env=env)
     assert "already logged" in p2.stdout
 
