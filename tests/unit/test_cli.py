@@ -87,3 +87,11 @@ def test_chat_console_transcript_persists(tmp_path: Path) -> None:
 def test_group_commands_need_a_subcommand(name: str) -> None:
     p = backbot(name)
     assert p.returncode == 2 and "usage:" in p.stderr
+
+
+def test_unreachable_database_is_one_line_with_the_password_masked() -> None:
+    env = {"DATABASE_URL": "postgresql+asyncpg://bob:hunter2@127.0.0.1:1/backbot"}
+    p = backbot("chat", stdin="", env=env)
+    assert p.returncode == 2
+    assert "DATABASE_URL" in p.stderr and "hunter2" not in p.stderr + p.stdout
+    assert "Traceback" not in p.stderr and p.stderr.strip().count("\n") == 0

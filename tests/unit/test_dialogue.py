@@ -10,6 +10,8 @@ from bot.core.answers import Tuning
 from bot.core.flood import FloodGate
 from bot.core.ports import UserKey
 from bot.core.types import Incoming, Kind
+from bot.errors import StorageUnavailable
+from bot.storage.memory import MemoryStore
 from tests.conftest import NOON, Chat
 
 
@@ -286,3 +288,40 @@ async def test_onboarding_custom_reminder_days_then_time_zone(chat: Chat, store)
     sched = await store.get_reminder(key)
     assert sched.days == (1, 3) and sched.timezone == "Etc/GMT-2"
     assert (await store.get_profile(key)).onboarded
+
+
+class BrokenStore(MemoryStore):
+    """A store whose database went away: every call fails."""
+
+    def __getattribute__(self, name: str):
+        if name in {
+            "get_profile",
+            "save_profile",
+            "get_state",
+            "save_state",
+            "log_session",
+            "session_days",
+            "log_pain",
+            "pain_since",
+            "get_reminder",
+            "save_reminder",
+            "forget",
+        }:
+
+            async def fail(*_a, **_k):
+                raise StorageUnavailable("cannot reach the database at DATABASE_URL=sqlite://…")
+
+            return fail
+        return super().__getattribute__(name)
+
+
+async def test_database_down_mid_conversation_still_answers_and_reports_writes() -> None:
+    from bot.app import build_dialogue
+
+    chat = Chat(build_dialogue(BrokenStore()))
+    [answer] = await chat.say("how long should I hold a plank")
+    assert answer.kind is Kind.FAQ
+    [workout] = await chat.say("/today")
+    assert workout.kind is Kind.WORKOUT
+    [done] = await chat.say("/done")
+    assert done.topic == "storage_error" and "try again" in done.text
