@@ -176,9 +176,6 @@ class KnowledgeBase:
     smalltalk: Smalltalk
     synonyms: dict[str, tuple[str, ...]]
 
-    def entry(self, entry_id: str) -> FaqEntry | None:
-        return next((e for e in self.faq if e.id == entry_id), None)
-
     def cite(self, source_ids: Iterable[str]) -> str:
         """A one-line source credit for a reply."""
         names = dict.fromkeys(self.sources[s].publisher for s in source_ids if s in self.sources)

@@ -126,10 +126,6 @@ class Retriever:
         self._back = frozenset(tokens(" ".join(normalizer(w) for w in back_words))) or self._domain
         self._correct = lru_cache(maxsize=4096)(self._correct_uncached)
 
-    @property
-    def size(self) -> int:
-        return len(self._choices)
-
     def _correct_uncached(self, tok: str) -> str | None:
         """Map an unknown word to a known one within a small edit distance (typos)."""
         if tok in self._idf:

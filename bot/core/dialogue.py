@@ -171,10 +171,6 @@ class Dialogue:
             topic="nudge",
         )
 
-    async def answer_text(self, text: str) -> list[Reply]:
-        """Stateless answer for free text (triage, retrieval, small talk): used by `kb eval`."""
-        return self._answer_free_text(text) or [self._fallback(text)]
-
     async def _context(self, msg: Incoming) -> _Ctx:
         key = UserKey(msg.platform, msg.user_id)
         now = msg.received_at if msg.received_at.tzinfo else self.clock()
@@ -305,9 +301,7 @@ class Dialogue:
         return self._answer_free_text(text) or [self._fallback(text)]
 
     def _answer_free_text(self, text: str) -> list[Reply]:
-        flags = self.triage.check(text)
-        if flags:
-            return [self._red_flag(flags)]
+        """Small talk, then retrieval. Callers have already run red-flag triage on `text`."""
         t = clean(text)
         for intent, patterns in self.smalltalk:
             if any(p.search(t) for p in patterns):
