@@ -15,13 +15,14 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core import flows, intents, progress, reminders, workouts
 from bot.core.answers import Retriever, Tuning, kb_choices
 from bot.core.commands import COMMAND_NAMES
 from bot.core.flood import FloodGate, Verdict
-from bot.core.ports import FlowState, Profile, ReminderSchedule, Store, UserKey
+from bot.core.ports import EQUIPMENT, LEVELS, FlowState, Profile, ReminderSchedule, Store, UserKey
 from bot.core.safety import Triage
 from bot.core.text import Normalizer, clean
 from bot.core.timezones import resolve_timezone
@@ -58,6 +59,11 @@ NON_TEXT = "I can only read text. Ask me about back training, or try /today for 
 NOT_ENGLISH = "Sorry, I only understand English for now. Try /help to see what I can do."
 SLOW_DOWN = "You're sending messages faster than I can coach 🙂 Give me a few seconds."
 HOME_BUTTONS = (Button("Today's workout", "today"), Button("Help", "help"))
+
+StepData = dict[str, Any]
+# What a settings/onboarding step setter returns: a confirmation line, replies that end the
+# step (a follow-up question or an error), or None for a value the step does not accept.
+Outcome = str | list[Reply] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +238,7 @@ class Dialogue:
         if name == "pain":
             return await self._pain(ctx, args)
         if name == "remind":
-            return await self._remind(ctx, args or "show my reminders", from_command=not args)
+            return await self._remind(ctx, args or "show my reminders")
         if name == "stop":
             return await self._remind(ctx, "stop reminders")
         if name == "settings":
@@ -491,19 +497,34 @@ class Dialogue:
 
     # ------------------------------------------------------------------ reminders
 
-    async def _remind(self, ctx: _Ctx, text: str, from_command: bool = False) -> list[Reply]:
+    def _new_schedule(self, ctx: _Ctx) -> ReminderSchedule:
+        """The default schedule (REMINDER_DAYS at REMINDER_TIME), sent privately to the user."""
+        d = self.defaults
+        return ReminderSchedule(
+            ctx.key, ctx.key.user_id, d.reminder_days, d.reminder_time, ctx.profile.timezone
+        )
+
+    async def _activate(self, ctx: _Ctx, sched: ReminderSchedule) -> None:
+        """Turn a schedule on in the user's current time zone and work out its next reminder."""
+        sched.timezone = ctx.profile.timezone
+        sched.active = True
+        sched.next_due_at = reminders.next_due(
+            sched.days, sched.at, sched.timezone, ctx.now, sched.paused_until
+        )
+        await self.store.save_reminder(sched)
+
+    async def _remind(self, ctx: _Ctx, text: str) -> list[Reply]:
         try:
             req = reminders.parse_request(text)
         except reminders.ReminderParseError as e:
             return [Reply(e.message, kind=Kind.REMINDER, topic="parse_error")]
         sched = await self.store.get_reminder(ctx.key)
-        tz = ctx.profile.timezone
         if req.action == "show":
             if sched is None or not sched.active:
                 return [
                     Reply(
                         "No reminders set. Try /remind mon wed fri 18:00",
-                        (Button("Mon/Wed/Fri 18:00", "set:reminders:yes"),),
+                        (Button("Turn on reminders", "set:reminders:yes"),),
                         kind=Kind.REMINDER,
                         topic="show",
                     )
@@ -527,15 +548,7 @@ class Dialogue:
                 )
             ]
         await self._ensure_profile(ctx)
-        if sched is None:
-            sched = ReminderSchedule(
-                ctx.key,
-                ctx.key.user_id,
-                self.defaults.reminder_days,
-                self.defaults.reminder_time,
-                tz,
-            )
-        sched.timezone = tz
+        sched = sched or self._new_schedule(ctx)
         if req.action == "pause":
             sched.paused_until = reminders.pause_until(ctx.today, req.weeks)
         elif req.action == "resume":
@@ -544,13 +557,9 @@ class Dialogue:
             sched.days = req.days or sched.days
             sched.at = req.at or sched.at
             sched.paused_until = None
-        sched.active = True
-        sched.next_due_at = reminders.next_due(
-            sched.days, sched.at, tz, ctx.now, sched.paused_until
-        )
-        await self.store.save_reminder(sched)
+        await self._activate(ctx, sched)
         await self._set_state(ctx, None)
-        text = reminders.describe(sched.days, sched.at, tz, sched.next_due_at)
+        text = reminders.describe(sched.days, sched.at, sched.timezone, sched.next_due_at)
         if req.bare_hour and req.at is not None:
             text += (
                 f"\n(I read that as {req.at:%H:%M} on a 24-hour clock; say 8pm for the evening.)"
@@ -678,101 +687,111 @@ class Dialogue:
         return [Reply(hint, buttons, kind=Kind.ONBOARDING, topic="reask")]
 
     async def _apply_step(self, ctx: _Ctx, step: str, value: str) -> list[Reply]:
+        """Apply an answer to one step (button or typed), then go on: the next question in
+        onboarding, or a confirmation in settings."""
         state = await self._get_state(ctx)
-        flow = state.flow if state is not None and state.step == step else flows.SETTINGS
-        p = ctx.profile
-        confirm = ""
-        if step == "level" and value in ("beginner", "intermediate", "advanced"):
-            p.level, confirm = value, f"Level: {value}."
-        elif step == "equipment" and value in ("none", "dumbbells", "pullup_bar", "gym"):
-            p.equipment = value
-            confirm = f"Equipment: {workouts.EQUIPMENT_NAMES[value]}."
-        elif step == "pain" and (score := intents.parse_score(value)) is not None:
-            await self._ensure_profile(ctx)
-            await self.store.log_pain(ctx.key, score, ctx.now)
-            confirm = f"Pain {score}/10 noted." + (
-                " I'll start you on the gentle plan." if score >= workouts.GENTLE_PAIN else ""
-            )
-        elif step == "reminders" and value in ("yes", "no", "custom"):
-            if value == "no":
-                sched = await self.store.get_reminder(ctx.key)
-                if sched is not None:
-                    sched.active, sched.next_due_at = False, None
-                    await self.store.save_reminder(sched)
-                confirm = "No reminders. You can turn them on any time with /remind."
-            elif value == "custom":
-                await self._save_profile(ctx)
-                await self._set_state(ctx, FlowState(flows.REMINDER_WHEN, "when", {"then": flow}))
-                return [
-                    Reply(
-                        "Which days and time? For example: tue thu 7am, or weekdays 18:30.",
-                        kind=Kind.ONBOARDING,
-                        topic="remind_when",
-                    )
-                ]
-            else:
-                await self._save_profile(ctx)
-                if flow == flows.ONBOARDING:
-                    return await self._ask_step(ctx, flow, "timezone", {"remind": True})
-                replies = await self._remind(ctx, "mon wed fri 18:00")
-                return replies
-        elif step == "timezone":
-            match = resolve_timezone(value)
-            if match.zone is None:
-                buttons = tuple(Button(z, f"set:timezone:{z}") for z in match.suggestions)
-                return [
-                    Reply(
-                        f'I don\'t know the time zone "{value[:40]}". Try a city or an offset like +2.'
-                        + (" Did you mean one of these?" if buttons else ""),
-                        buttons,
-                        kind=Kind.ONBOARDING,
-                        topic="timezone_unknown",
-                    )
-                ]
-            p.timezone, confirm = match.zone, f"Time zone: {match.understood}."
-            ctx.profile = p
-            sched = await self.store.get_reminder(ctx.key)
-            wants = (state is not None and state.data.get("remind")) or (
-                sched is not None and sched.active
-            )
-            if wants:
-                await self._save_profile(ctx)
-                reply = await self._remind(ctx, self._schedule_text(sched))
-                confirm += "\n" + reply[0].text.split("\nWrong time zone?")[0]
-        else:
+        in_step = state is not None and state.step == step
+        flow = state.flow if state is not None and in_step else flows.SETTINGS
+        data = state.data if state is not None and in_step else {}
+        setter = {
+            "level": self._set_level,
+            "equipment": self._set_equipment,
+            "pain": self._set_pain,
+            "reminders": self._set_reminders,
+            "timezone": self._set_timezone,
+        }.get(step)
+        outcome = await setter(ctx, value, flow, data) if setter else None
+        if outcome is None:
             return [
                 Reply("That choice isn't available any more. Try /settings.", kind=Kind.ONBOARDING)
             ]
+        if isinstance(outcome, list):  # the step asked something or answered by itself
+            return outcome
         await self._save_profile(ctx)
+        head = Reply(outcome, kind=Kind.ONBOARDING, topic=step)
         if flow == flows.ONBOARDING:
             nxt = flows.STEPS[step].next_step
-            if step == "reminders" or nxt is None or step == "timezone":
-                return [
-                    Reply(confirm, kind=Kind.ONBOARDING, topic=step),
-                    *await self._finish_onboarding(ctx),
-                ]
-            return [
-                Reply(confirm, kind=Kind.ONBOARDING, topic=step),
-                *await self._ask_step(ctx, flow, nxt),
-            ]
+            if nxt is None or step == "reminders":  # "no reminders" skips the time zone
+                return [head, *await self._finish_onboarding(ctx)]
+            return [head, *await self._ask_step(ctx, flow, nxt)]
         await self._set_state(ctx, None)
-        return [
-            Reply(
-                confirm + " Saved.",
-                (Button("Settings", "settings"), Button("Today's workout", "today")),
-                kind=Kind.ONBOARDING,
-                topic=step,
-            )
-        ]
+        buttons = (Button("Settings", "settings"), Button("Today's workout", "today"))
+        return [Reply(outcome + " Saved.", buttons, kind=Kind.ONBOARDING, topic=step)]
 
-    def _schedule_text(self, sched: ReminderSchedule | None) -> str:
-        if sched is None:
-            d = self.defaults
-            days, at = d.reminder_days, d.reminder_time
-        else:
-            days, at = sched.days, sched.at
-        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-        return " ".join(names[i] for i in days) + f" {at:%H:%M}"
+    # Each setter returns a confirmation line, replies that end the step, or None (bad value).
+
+    async def _set_level(self, ctx: _Ctx, value: str, flow: str, data: StepData) -> Outcome:
+        if value not in LEVELS:
+            return None
+        ctx.profile.level = value
+        return f"Level: {value}."
+
+    async def _set_equipment(self, ctx: _Ctx, value: str, flow: str, data: StepData) -> Outcome:
+        if value not in EQUIPMENT:
+            return None
+        ctx.profile.equipment = value
+        return f"Equipment: {workouts.EQUIPMENT_NAMES[value]}."
+
+    async def _set_pain(self, ctx: _Ctx, value: str, flow: str, data: StepData) -> Outcome:
+        score = intents.parse_score(value)
+        if score is None:
+            return None
+        await self._ensure_profile(ctx)
+        await self.store.log_pain(ctx.key, score, ctx.now)
+        gentle = " I'll start you on the gentle plan." if score >= workouts.GENTLE_PAIN else ""
+        return f"Pain {score}/10 noted.{gentle}"
+
+    async def _set_reminders(self, ctx: _Ctx, value: str, flow: str, data: StepData) -> Outcome:
+        if value == "no":
+            sched = await self.store.get_reminder(ctx.key)
+            if sched is not None:
+                sched.active, sched.next_due_at = False, None
+                await self.store.save_reminder(sched)
+            return "No reminders. You can turn them on any time with /remind."
+        if value not in ("yes", "custom"):
+            return None
+        await self._save_profile(ctx)
+        if value == "custom":
+            await self._set_state(ctx, FlowState(flows.REMINDER_WHEN, "when", {"then": flow}))
+            return [
+                Reply(
+                    "Which days and time? For example: tue thu 7am, or weekdays 18:30.",
+                    kind=Kind.ONBOARDING,
+                    topic="remind_when",
+                )
+            ]
+        if flow == flows.ONBOARDING:  # the time zone first, then the reminders start
+            return await self._ask_step(ctx, flow, "timezone", {"remind": True})
+        sched = self._new_schedule(ctx)
+        await self._activate(ctx, sched)
+        await self._set_state(ctx, None)
+        text = reminders.describe(sched.days, sched.at, sched.timezone, sched.next_due_at)
+        return [Reply(text, kind=Kind.REMINDER, topic="set")]
+
+    async def _set_timezone(self, ctx: _Ctx, value: str, flow: str, data: StepData) -> Outcome:
+        match = resolve_timezone(value)
+        if match.zone is None:
+            buttons = tuple(Button(z, f"set:timezone:{z}") for z in match.suggestions)
+            return [
+                Reply(
+                    f'I don\'t know the time zone "{value[:40]}". Try a city or an offset like +2.'
+                    + (" Did you mean one of these?" if buttons else ""),
+                    buttons,
+                    kind=Kind.ONBOARDING,
+                    topic="timezone_unknown",
+                )
+            ]
+        ctx.profile.timezone = match.zone
+        confirm = f"Time zone: {match.understood}."
+        sched = await self.store.get_reminder(ctx.key)
+        if data.get("remind") or (sched is not None and sched.active):
+            # Reminders follow the new zone: the same local days and time, new instants.
+            await self._save_profile(ctx)
+            sched = sched or self._new_schedule(ctx)
+            await self._activate(ctx, sched)
+            described = reminders.describe(sched.days, sched.at, sched.timezone, sched.next_due_at)
+            confirm += "\n" + described
+        return confirm
 
     async def _finish_onboarding(self, ctx: _Ctx, skipped: bool = False) -> list[Reply]:
         ctx.profile.onboarded = True

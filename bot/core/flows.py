@@ -81,9 +81,9 @@ STEPS: dict[str, Step] = {
         ),
         Step(
             "reminders",
-            "Want a reminder to train? I can nudge you Mon, Wed and Fri at 18:00.",
+            "Want a reminder to train three times a week?",
             (
-                Choice("Yes, Mon/Wed/Fri 18:00", "yes", ("yes", "yeah", "sure", "ok", "yep")),
+                Choice("Yes, remind me", "yes", ("yes", "yeah", "sure", "ok", "yep")),
                 Choice("Other days or time", "custom", ("other", "custom", "different")),
                 Choice("No reminders", "no", ("no", "nope", "none")),
             ),

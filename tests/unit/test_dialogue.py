@@ -325,3 +325,21 @@ async def test_database_down_mid_conversation_still_answers_and_reports_writes()
     assert workout.kind is Kind.WORKOUT
     [done] = await chat.say("/done")
     assert done.topic == "storage_error" and "try again" in done.text
+
+
+async def test_settings_turn_on_reminders_then_move_time_zone(chat: Chat, store) -> None:
+    chat.now = NOON
+    await chat.say("/settings")
+    await chat.press("Reminders")
+    [reply] = await chat.press("Yes")
+    assert reply.kind is Kind.REMINDER and "Mon, Wed, Fri at 18:00 UTC" in reply.text
+    key = UserKey("test", "u1")
+    utc_due = (await store.get_reminder(key)).next_due_at
+    await chat.say("/settings")
+    await chat.press("Time zone")
+    [reply] = await chat.say("Tokyo")
+    assert "Asia/Tokyo" in reply.text and "Saved" in reply.text
+    sched = await store.get_reminder(key)
+    # Same local days and time in the new zone: 18:00 in Tokyo is 09:00 UTC.
+    assert sched.timezone == "Asia/Tokyo" and sched.next_due_at != utc_due
+    assert sched.next_due_at.hour == 9
