@@ -154,6 +154,9 @@ class DiscordSender:
 
     def __init__(self, adapter: DiscordAdapter) -> None:
         self._adapter = adapter
+        # Reminders are addressed to user ids; remember each user's DM channel so only the
+        # first reminder per process pays for the failed channel lookup and the DM opening.
+        self._dm_channels: dict[str, int] = {}
 
     async def send(self, address: Address, reply: Reply) -> None:
         client = self._adapter.client
@@ -161,17 +164,18 @@ class DiscordSender:
             raise TransientError("Discord client is not running")
         try:
             try:
-                # chat_id is normally a channel id (DM or guild) taken from an Incoming.
-                channel: discord.abc.Messageable = client.get_partial_messageable(
-                    int(address.chat_id)
-                )
+                # chat_id is a channel id (DM or guild), or a user id we already opened a DM with.
+                target = self._dm_channels.get(address.chat_id, int(address.chat_id))
+                channel: discord.abc.Messageable = client.get_partial_messageable(target)
                 await _deliver(channel, reply)
             except discord.NotFound as e:
                 if e.code != 10003:  # not "Unknown Channel": nothing else to try
                     raise
                 # A user id instead: open (or reuse) the DM channel with that user.
                 user = await client.fetch_user(int(address.chat_id))
-                await _deliver(await user.create_dm(), reply)
+                dm = await user.create_dm()
+                self._dm_channels[address.chat_id] = dm.id
+                await _deliver(dm, reply)
         except discord.RateLimited as e:
             raise RateLimited(e.retry_after) from e
         except (discord.Forbidden, discord.NotFound) as e:

@@ -327,6 +327,11 @@ async def test_sender_opens_dm_for_a_user_id(fake: FakeDiscord, adapter: Discord
     assert [s.content for s in got] == contents([reply])
     assert got[0].custom_ids == ["bb:today"]
     assert ("POST", "/api/v10/users/@me/channels") in fake.requests
+    # The second reminder goes straight to the remembered DM channel: no failed lookup first.
+    before = list(fake.requests)
+    await adapter.sender.send(Address("discord", str(OTHER)), Reply("Again"))
+    new = fake.requests[len(before) :]
+    assert new == [("POST", f"/api/v10/channels/{fake.dm_channel_id(OTHER)}/messages")]
 
 
 async def test_sender_rate_limits(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
