@@ -432,7 +432,13 @@ class Dialogue:
         word = args.split()[0] if args.split() else ""
         score = intents.parse_score(word) if word else None
         if score is None:
-            await self._set_state(ctx, FlowState(flows.PAIN, "score"))
+            # Remember an interrupted flow (say, onboarding) to resume once the score is in.
+            prev = await self._get_state(ctx)
+            keep = prev is not None and prev.flow != flows.PAIN
+            resume = {"resume": [prev.flow, prev.step, prev.data]} if prev and keep else {}
+            if prev is not None and prev.flow == flows.PAIN:
+                resume = dict(prev.data)
+            await self._set_state(ctx, FlowState(flows.PAIN, "score", resume))
             prefix = f'"{word[:20]}" isn\'t a score I can use. ' if word else ""
             buttons = tuple(Button(str(n), f"pain:{n}") for n in (0, 2, 4, 6, 8, 10))
             return [
@@ -448,7 +454,13 @@ class Dialogue:
     async def _record_pain(self, ctx: _Ctx, score: int) -> list[Reply]:
         await self._ensure_profile(ctx)
         await self.store.log_pain(ctx.key, score, ctx.now)
-        await self._set_state(ctx, None)
+        state = await self._get_state(ctx)
+        resume: list[Reply] = []
+        if state is not None and state.flow == flows.PAIN:
+            await self._set_state(ctx, None)
+            if "resume" in state.data:
+                flow, step, data = state.data["resume"]
+                resume = await self._ask_step(ctx, flow, step, data)
         lines = [f"Pain {score}/10 noted."]
         if score >= workouts.GENTLE_PAIN:
             lines.append(
@@ -466,14 +478,8 @@ class Dialogue:
                 )
         elif score == 0:
             lines.append("Great — enjoy your training.")
-        return [
-            Reply(
-                "\n".join(lines),
-                (Button("Today's workout", "today"),),
-                kind=Kind.COMMAND,
-                topic="pain",
-            )
-        ]
+        buttons = () if resume else (Button("Today's workout", "today"),)
+        return [Reply("\n".join(lines), buttons, kind=Kind.COMMAND, topic="pain"), *resume]
 
     async def _progress(self, ctx: _Ctx) -> list[Reply]:
         since = ctx.today - timedelta(weeks=52)

@@ -343,3 +343,14 @@ async def test_settings_turn_on_reminders_then_move_time_zone(chat: Chat, store)
     # Same local days and time in the new zone: 18:00 in Tokyo is 09:00 UTC.
     assert sched.timezone == "Asia/Tokyo" and sched.next_due_at != utc_due
     assert sched.next_due_at.hour == 9
+
+
+async def test_pain_question_during_onboarding_resumes_onboarding(chat: Chat) -> None:
+    await chat.say("/start")
+    await chat.press("Beginner")
+    await chat.say("/pain lots")
+    replies = await chat.say("3")
+    assert replies[0].text.startswith("Pain 3/10")
+    assert replies[-1].topic == "equipment"  # back where the user left setup
+    replies = await chat.press("Gym")
+    assert replies[0].text.startswith("Equipment: gym")
