@@ -298,7 +298,7 @@ class ReminderScheduler:
                 return True
             logger.warning("lost the reminder sender lock; standing by")
             self._lease = None
-        self._lease = await self.repo.try_sender_lock()
+        self._lease = await self.repo.try_sender_lock(",".join(sorted(self.senders)))
         if self._lease is None:
             logger.debug("another instance sends reminders; standing by")
             return False
@@ -326,6 +326,7 @@ class ReminderScheduler:
             max_attempts=self.max_attempts,
             pending_before=pending_before,
             exclude=self._inflight | waiting,
+            platforms=self.senders,
         )
         for c in claims:
             self._not_before.pop(c.delivery_id, None)
@@ -346,7 +347,9 @@ class ReminderScheduler:
                     logger.warning("lost the sender lock mid fan-out; no more claims this tick")
                     self._lease = None
                     break
-                batch = await self.repo.claim_due(now, limit=self.batch_size, missed_before=cutoff)
+                batch = await self.repo.claim_due(
+                    now, limit=self.batch_size, missed_before=cutoff, platforms=self.senders
+                )
                 for c in batch:
                     stats.claimed += 1
                     if c.status == MISSED:

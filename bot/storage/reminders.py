@@ -28,7 +28,7 @@ No SQL for reminders lives anywhere else.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -107,8 +107,9 @@ def _advance(row: Any, now: datetime, catch_up: datetime) -> datetime | None:
 class SenderLease:
     """A held PostgreSQL advisory lock: while it lives, this instance is the one sender."""
 
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, scope: str = "") -> None:
         self._conn = conn
+        self._scope = scope
 
     async def alive(self) -> bool:
         """True while the lock's connection still answers (the lock dies with it)."""
@@ -123,10 +124,12 @@ class SenderLease:
     async def release(self) -> None:
         """Unlock and return the connection; a dead connection has released it already."""
         try:
-            await self._conn.execute(
-                text("SELECT pg_advisory_unlock(:ns, hashtext(current_schema()))"),
-                {"ns": LOCK_NAMESPACE},
+            released = await self._conn.scalar(
+                text("SELECT pg_advisory_unlock(:ns, hashtext(current_schema() || :scope))"),
+                {"ns": LOCK_NAMESPACE, "scope": self._scope},
             )
+            if not released:  # never return a pooled connection that may still hold a lock
+                raise RuntimeError("advisory unlock found no lock")
             await self._conn.close()
         except Exception as e:
             logger.warning("sender lock release failed (%s); closing its connection", e)
@@ -155,7 +158,14 @@ class ReminderRepo:
 
     # -- claiming ---------------------------------------------------------------------------
 
-    async def claim_due(self, now: datetime, *, limit: int, missed_before: datetime) -> list[Claim]:
+    async def claim_due(
+        self,
+        now: datetime,
+        *,
+        limit: int,
+        missed_before: datetime,
+        platforms: Collection[str] | None = None,
+    ) -> list[Claim]:
         """Take up to `limit` due schedules in one transaction; return their new deliveries.
 
         Deliveries due before `missed_before` are recorded as MISSED, not to be sent.
@@ -167,6 +177,8 @@ class ReminderRepo:
             .order_by(SCHEDULES.c.next_due_at, SCHEDULES.c.id)
             .limit(limit)
         )
+        if platforms is not None:  # only what this process can send (no console from Telegram)
+            pick = pick.where(SCHEDULES.c.platform.in_(list(platforms)))
         if self.dialect == "postgresql":
             pick = pick.with_for_update(skip_locked=True)
         take = (
@@ -268,6 +280,7 @@ class ReminderRepo:
         pending_before: datetime | None,
         exclude: Iterable[int] = (),
         limit: int = 1000,
+        platforms: Collection[str] | None = None,
     ) -> list[Claim]:
         """Take back deliveries to (re)send: FAILED ones, and orphaned PENDING ones.
 
@@ -298,6 +311,8 @@ class ReminderRepo:
             )
             if skip:
                 pick = pick.where(DELIVERIES.c.id.not_in(skip))
+            if platforms is not None:
+                pick = pick.where(SCHEDULES.c.platform.in_(list(platforms)))
             taken = (
                 await s.execute(
                     update(DELIVERIES)
@@ -373,8 +388,11 @@ class ReminderRepo:
 
     # -- one sender per database (PostgreSQL) -----------------------------------------------
 
-    async def try_sender_lock(self) -> SenderLease | None:
+    async def try_sender_lock(self, scope: str = "") -> SenderLease | None:
         """Try to become the one instance that sends; None if another instance is it.
+
+        `scope` names what is sent (the sorted platform names): instances sending the same
+        platforms share one lock, while a Telegram-only and a Discord-only instance each send.
 
         A session-level advisory lock on a dedicated AUTOCOMMIT connection: no transaction
         stays open while it is held, and the server drops the lock when the process or its
@@ -386,8 +404,8 @@ class ReminderRepo:
         try:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             got = await conn.scalar(
-                text("SELECT pg_try_advisory_lock(:ns, hashtext(current_schema()))"),
-                {"ns": LOCK_NAMESPACE},
+                text("SELECT pg_try_advisory_lock(:ns, hashtext(current_schema() || :scope))"),
+                {"ns": LOCK_NAMESPACE, "scope": scope},
             )
         except BaseException:
             await conn.close()
@@ -395,4 +413,4 @@ class ReminderRepo:
         if not got:
             await conn.close()
             return None
-        return SenderLease(conn)
+        return SenderLease(conn, scope)

@@ -267,14 +267,20 @@ async def test_sender_bug_is_recorded_as_failed(
     assert row["status"] == "failed" and "adapter bug" in row["error"]
 
 
-async def test_platform_without_a_sender_is_failed_not_lost(
+async def test_platform_without_a_sender_waits_for_a_process_that_has_one(
     store: SqlStore, sender: FakeSender, make_scheduler: MakeScheduler
 ) -> None:
+    """A Telegram-only process leaves Discord (or console) reminders alone instead of failing
+    them; a process with a Discord sender delivers them."""
     await seed(store, 1, platform="discord")
     stats = await make_scheduler(store, sender).tick(WED_1800)
-    assert (stats.claimed, stats.failed, stats.sent) == (1, 1, 0)
+    assert (stats.claimed, stats.failed, stats.sent) == (0, 0, 0)
+    assert await deliveries(store) == []
+    discord = FakeSender(platform="discord")
+    stats = await make_scheduler(store, discord).tick(WED_1800 + timedelta(minutes=1))
+    assert (stats.claimed, stats.sent) == (1, 1) and len(discord.sent) == 1
     [row] = await deliveries(store)
-    assert row["status"] == "failed" and "discord" in row["error"]
+    assert row["status"] == "sent"
 
 
 @pytest.mark.parametrize(
