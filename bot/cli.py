@@ -108,16 +108,24 @@ def _run(settings: Settings) -> int:
 
 
 async def _chat(settings: Settings, user: str | None) -> int:
-    from bot.adapters.console import ConsoleChat
-    from bot.app import build_dialogue, open_store
-
-    # Start-up logs would interleave with the conversation; keep the console quiet.
+    # Start-up logs (alembic logs at import) would interleave with the conversation.
     logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    from bot.adapters.console import ConsoleChat, ConsoleSender
+    from bot.app import build_dialogue, open_store
+    from bot.scheduler import ReminderScheduler
+
     store = await open_store(settings)
+    scheduler = None
     try:
         dialogue = build_dialogue(store, settings)
-        await ConsoleChat(dialogue.handle, user_id=user).run()
+        chat = ConsoleChat(dialogue.handle, user_id=user)
+        # Reminders set in the console arrive in the console while it is open.
+        scheduler = ReminderScheduler(settings, store, dialogue, {"console": ConsoleSender(chat)})
+        await scheduler.start()
+        await chat.run()
     finally:
+        if scheduler is not None:
+            await scheduler.stop()
         await store.close()
     return 0
 

@@ -16,7 +16,8 @@ from typing import TextIO
 
 from bot.adapters.base import Handler
 from bot.adapters.render import to_plain
-from bot.core.types import Button, Incoming, Reply
+from bot.core.types import Address, Button, Incoming, Reply
+from bot.errors import TransientError
 
 PROMPT = "you> "
 BYE = {"quit", "exit", "/quit", "/exit", "bye!"}
@@ -88,3 +89,22 @@ class ConsoleChat:
                 await self.send(line)
         self.out.write("bye — train safe!\n")
         self.out.flush()
+
+
+class ConsoleSender:
+    """Delivers reminders into the running console chat (the scheduler's Sender for "console")."""
+
+    platform = "console"
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
+
+    async def send(self, address: Address, reply: Reply) -> None:
+        if address.chat_id != self.chat.user_id:
+            # Another console user is not at this terminal: retried later, within the grace.
+            raise TransientError("that console user is not chatting right now")
+        self.chat.out.write("\n")
+        self.chat.show(reply)
+        self.chat.buttons = list(reply.buttons)
+        self.chat.out.write(PROMPT)
+        self.chat.out.flush()
