@@ -31,7 +31,7 @@ class Tuning:
     w_topic: float = 0.40  # share of the query's words found anywhere in the topic's phrasings
     unknown_idf: float = 0.9  # weight of a word the KB never uses, as a share of the max IDF
     unknown_cap: int = 2  # at most this many unknown words count (long messages ramble)
-    query_cap: float = 3.0  # a query weighs at most this many median words (long messages)
+    query_cap: float = 4.0  # a query weighs at most this many median words (long messages)
     answer_at: float = 0.50
     suggest_at: float = 0.45
     strong_at: float = 0.85  # answer even without a domain word at or above this

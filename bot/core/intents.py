@@ -64,7 +64,12 @@ _PROGRESS = [
         r"\bmy (progress|streak|stats|statistics|chart|graph)\b",
         r"\bshow (me )?(my )?(progress|streak|stats|chart|graph)\b",
         r"\bhow (am i|m i|im) doing\b",
-        r"\bhow many (sessions|workouts) (have i|did i)\b",
+        r"\bhow many (sessions|workouts|times)\b.{0,30}\b(have i|did i|this week|so far|done)\b",
+        r"\b(weekly|this weeks|week s|weeks) (summary|report|stats|recap)\b",
+        r"\bam i on (track|target)\b",
+        r"\bhow (is|s) my (week|month|training) (going|looking)\b",
+        r"\bhows my (week|progress|training)\b",
+        r"\bshow (me )?my (history|log|logs|workouts|sessions)\b",
     )
 ]
 _HELP = re.compile(r"^(help|what can you do|commands|menu|options|how does this work)$")

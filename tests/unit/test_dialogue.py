@@ -354,3 +354,37 @@ async def test_pain_question_during_onboarding_resumes_onboarding(chat: Chat) ->
     assert replies[-1].topic == "equipment"  # back where the user left setup
     replies = await chat.press("Gym")
     assert replies[0].text.startswith("Equipment: gym")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "show my streak",
+        "how am I doing this week",
+        "am I on track?",
+        "how's my week looking",
+        "show my chart",
+    ],
+)
+async def test_progress_phrasings(chat: Chat, text: str) -> None:
+    [reply] = await chat.say(text)
+    assert reply.kind is Kind.PROGRESS
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what's my workout today",
+        "workout pls",
+        "send me today's exercises",
+        "what am I doing today?",
+    ],
+)
+async def test_workout_phrasings(chat: Chat, text: str) -> None:
+    [reply] = await chat.say(text)
+    assert reply.kind is Kind.WORKOUT
+
+
+async def test_a_pain_question_mentioning_today_is_not_a_workout_request(chat: Chat) -> None:
+    [reply] = await chat.say("what should I avoid today with my back pain")
+    assert reply.kind is not Kind.WORKOUT
