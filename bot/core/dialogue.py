@@ -13,19 +13,27 @@ import re
 import time as _time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, timedelta
 
 from bot.core import flows, intents, progress, reminders, workouts
 from bot.core.answers import Retriever, Tuning, kb_choices
 from bot.core.commands import COMMAND_NAMES
 from bot.core.flood import FloodGate, Verdict
-from bot.core.ports import EQUIPMENT, LEVELS, FlowState, Profile, ReminderSchedule, Store, UserKey
+from bot.core.messages import (
+    ABOUT,
+    HELP,
+    HOME_BUTTONS,
+    NON_TEXT,
+    NOT_ENGLISH,
+    SLOW_DOWN,
+    SORRY_STORAGE,
+)
+from bot.core.ports import FlowState, Profile, Store, UserKey
+from bot.core.reminding import Reminding
 from bot.core.safety import Triage
+from bot.core.setup import Setup
 from bot.core.text import Normalizer, clean
-from bot.core.timezones import resolve_timezone
+from bot.core.turn import Defaults, Turn
 from bot.core.types import Button, Incoming, Kind, Reply
 from bot.errors import StorageUnavailable
 from bot.kb import KnowledgeBase, RedFlag
@@ -36,63 +44,7 @@ MAX_QUERY_CHARS = 500  # retrieval reads the start of very long messages; triage
 PAIN_RECENT = timedelta(days=7)  # a pain score older than this no longer shapes the workout
 PERSISTENT_PAIN = timedelta(days=14)
 
-HELP = (
-    "**What I can do**\n"
-    "• /today — today's back workout\n"
-    '• Ask me anything, e.g. "how long should I hold a plank?"\n'
-    "• /done — log a workout · /pain 0-10 — log your back pain\n"
-    "• /progress — your week, streak and chart\n"
-    "• /remind mon wed fri 18:00 — reminders · /stop to end them\n"
-    "• /settings · /forget · /about\n"
-    "I coach; I don't diagnose. Severe or unusual symptoms need a doctor."
-)
-ABOUT = (
-    "**backbot** — a back-training coach.\n"
-    "Answers come from a knowledge base written from public health sources "
-    "(NHS, NICE, NINDS, ACE, Harvard Health, Mayo Clinic); each answer names its source. "
-    "General information, not medical advice."
-)
-SORRY_STORAGE = (
-    "I couldn't save that just now (my database is unavailable). Please try again in a minute."
-)
-NON_TEXT = "I can only read text. Ask me about back training, or try /today for a workout."
-NOT_ENGLISH = "Sorry, I only understand English for now. Try /help to see what I can do."
-SLOW_DOWN = "You're sending messages faster than I can coach 🙂 Give me a few seconds."
-HOME_BUTTONS = (Button("Today's workout", "today"), Button("Help", "help"))
-
-StepData = dict[str, Any]
-# What a settings/onboarding step setter returns: a confirmation line, replies that end the
-# step (a follow-up question or an error), or None for a value the step does not accept.
-Outcome = str | list[Reply] | None
-
-
-@dataclass(frozen=True, slots=True)
-class Defaults:
-    """Settings-derived defaults the core needs (from bot.config.Settings)."""
-
-    timezone: str = "UTC"
-    reminder_days: tuple[int, ...] = (0, 2, 4)
-    reminder_time: time = time(18, 0)
-
-
-@dataclass(slots=True)
-class _Ctx:
-    msg: Incoming
-    key: UserKey
-    now: datetime
-    profile: Profile
-    known: bool  # the profile exists in the store
-
-    @property
-    def zone(self) -> ZoneInfo:
-        try:
-            return ZoneInfo(self.profile.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            return ZoneInfo("UTC")
-
-    @property
-    def today(self) -> date:
-        return self.now.astimezone(self.zone).date()
+__all__ = ["Defaults", "Dialogue"]
 
 
 class Dialogue:
@@ -139,6 +91,8 @@ class Dialogue:
             (it, tuple(re.compile(p) for p in it.patterns)) for it in kb.smalltalk.intents
         ]
         self.faq = {e.id: e for e in kb.faq}
+        self.reminding = Reminding(store, self.defaults)
+        self.setup = Setup(store, self.reminding, self._free_text, self._record_pain)
 
     # ------------------------------------------------------------------ entry point
 
@@ -177,7 +131,7 @@ class Dialogue:
             topic="nudge",
         )
 
-    async def _context(self, msg: Incoming) -> _Ctx:
+    async def _context(self, msg: Incoming) -> Turn:
         key = UserKey(msg.platform, msg.user_id)
         now = msg.received_at if msg.received_at.tzinfo else self.clock()
         try:
@@ -188,9 +142,9 @@ class Dialogue:
         known = profile is not None
         if profile is None:
             profile = Profile(key, display_name=msg.display_name, timezone=self.defaults.timezone)
-        return _Ctx(msg, key, now, profile, known)
+        return Turn(msg, key, now, profile, known, self.store)
 
-    async def _route(self, ctx: _Ctx, text: str) -> list[Reply]:
+    async def _route(self, ctx: Turn, text: str) -> list[Reply]:
         if ctx.msg.action:
             return await self._action(ctx, ctx.msg.action)
         if text.startswith("/"):
@@ -207,18 +161,18 @@ class Dialogue:
         flags = self.triage.check(text)
         if flags:
             return [self._red_flag(flags)]
-        state = await self._get_state(ctx)
+        state = await ctx.get_state()
         if state is not None:
-            replies = await self._flow_text(ctx, state, text)
+            replies = await self.setup.flow_text(ctx, state, text)
             if replies is not None:
                 return replies
         return await self._free_text(ctx, text)
 
     # ------------------------------------------------------------------ commands and buttons
 
-    async def _command(self, ctx: _Ctx, name: str, args: str) -> list[Reply]:
+    async def _command(self, ctx: Turn, name: str, args: str) -> list[Reply]:
         if name == "start":
-            return await self._start(ctx)
+            return await self.setup.start(ctx)
         if name == "help":
             return [Reply(HELP, HOME_BUTTONS)]
         if name == "about":
@@ -238,19 +192,19 @@ class Dialogue:
         if name == "pain":
             return await self._pain(ctx, args)
         if name == "remind":
-            return await self._remind(ctx, args or "show my reminders")
+            return await self.reminding.handle(ctx, args or "show my reminders")
         if name == "stop":
-            return await self._remind(ctx, "stop reminders")
+            return await self.reminding.handle(ctx, "stop reminders")
         if name == "settings":
-            return await self._settings(ctx)
+            return await self.setup.settings(ctx)
         if name == "progress":
             return await self._progress(ctx)
         if name == "forget":
             return self._forget_confirm()
-        await self._set_state(ctx, None)  # /cancel
+        await ctx.set_state(None)  # /cancel
         return [Reply("Cancelled. What next?", HOME_BUTTONS)]
 
-    async def _action(self, ctx: _Ctx, action: str) -> list[Reply]:
+    async def _action(self, ctx: Turn, action: str) -> list[Reply]:
         head, _, rest = action.partition(":")
         if head == "faq" and rest in self.faq:
             return [self._faq_reply(rest, None)]
@@ -258,11 +212,11 @@ class Dialogue:
             return [self._exercise_reply(rest, None)]
         if head == "set":
             step, _, value = rest.partition(":")
-            return await self._apply_step(ctx, step, value)
+            return await self.setup.apply_step(ctx, step, value)
         if head == "settings" and rest in flows.STEPS:
-            return await self._ask_step(ctx, flows.SETTINGS, rest)
+            return await self.setup.ask_step(ctx, flows.SETTINGS, rest)
         if head == "ob" and rest == "skip":
-            return await self._finish_onboarding(ctx, skipped=True)
+            return await self.setup.finish(ctx, skipped=True)
         if head == "forget":
             if rest == "yes":
                 n = await self.store.forget(ctx.key)
@@ -275,12 +229,12 @@ class Dialogue:
                 ]
             return [Reply("Okay, nothing was deleted.", HOME_BUTTONS)]
         if head == "rem":
-            return await self._reminder_button(ctx, rest)
+            return await self.reminding.button(ctx, rest)
         if head == "today":
             return await self._today(ctx, force_gentle=rest == "gentle")
         if head == "pain" and (score := intents.parse_score(rest)) is not None:
             return await self._record_pain(ctx, score)
-        simple = {"done": self._done, "progress": self._progress, "settings": self._settings}
+        simple = {"done": self._done, "progress": self._progress, "settings": self.setup.settings}
         if head in simple:
             return await simple[head](ctx)
         if head == "help":
@@ -289,12 +243,12 @@ class Dialogue:
 
     # ------------------------------------------------------------------ free text
 
-    async def _free_text(self, ctx: _Ctx, text: str) -> list[Reply]:
+    async def _free_text(self, ctx: Turn, text: str) -> list[Reply]:
         t = clean(text)
         if intents.is_help_request(t):
             return [Reply(HELP, HOME_BUTTONS)]
         if reminders.looks_like_reminder_request(text):
-            return await self._remind(ctx, text)
+            return await self.reminding.handle(ctx, text)
         if intents.is_log_request(t):
             return await self._done(ctx)
         score_word = intents.pain_report(t)
@@ -386,11 +340,11 @@ class Dialogue:
 
     # ------------------------------------------------------------------ workout, log, pain, progress
 
-    async def _recent_pain(self, ctx: _Ctx) -> int | None:
+    async def _recent_pain(self, ctx: Turn) -> int | None:
         entries = await self.store.pain_since(ctx.key, ctx.now - PAIN_RECENT)
         return entries[-1].score if entries else None
 
-    async def _today(self, ctx: _Ctx, force_gentle: bool = False) -> list[Reply]:
+    async def _today(self, ctx: Turn, force_gentle: bool = False) -> list[Reply]:
         try:
             pain = await self._recent_pain(ctx)
         except StorageUnavailable:
@@ -415,8 +369,8 @@ class Dialogue:
             text += f"\n(Gentle plan because your last pain score was {pain}/10.)"
         return [Reply(text, tuple(buttons), kind=Kind.WORKOUT, topic=f"{w.plan.id}:{w.session.id}")]
 
-    async def _done(self, ctx: _Ctx) -> list[Reply]:
-        await self._ensure_profile(ctx)
+    async def _done(self, ctx: Turn) -> list[Reply]:
+        await ctx.ensure_profile()
         new = await self.store.log_session(ctx.key, ctx.today, ctx.now)
         week = await self.store.session_days(ctx.key, progress.week_start(ctx.today))
         n = len(week)
@@ -428,17 +382,17 @@ class Dialogue:
             text = f"Logged ✅ That's {n}/{progress.WEEKLY_GOAL} this week."
         return [Reply(text, (Button("My progress", "progress"),), kind=Kind.COMMAND, topic="done")]
 
-    async def _pain(self, ctx: _Ctx, args: str) -> list[Reply]:
+    async def _pain(self, ctx: Turn, args: str) -> list[Reply]:
         word = args.split()[0] if args.split() else ""
         score = intents.parse_score(word) if word else None
         if score is None:
             # Remember an interrupted flow (say, onboarding) to resume once the score is in.
-            prev = await self._get_state(ctx)
+            prev = await ctx.get_state()
             keep = prev is not None and prev.flow != flows.PAIN
             resume = {"resume": [prev.flow, prev.step, prev.data]} if prev and keep else {}
             if prev is not None and prev.flow == flows.PAIN:
                 resume = dict(prev.data)
-            await self._set_state(ctx, FlowState(flows.PAIN, "score", resume))
+            await ctx.set_state(FlowState(flows.PAIN, "score", resume))
             prefix = f'"{word[:20]}" isn\'t a score I can use. ' if word else ""
             buttons = tuple(Button(str(n), f"pain:{n}") for n in (0, 2, 4, 6, 8, 10))
             return [
@@ -451,16 +405,16 @@ class Dialogue:
             ]
         return await self._record_pain(ctx, score)
 
-    async def _record_pain(self, ctx: _Ctx, score: int) -> list[Reply]:
-        await self._ensure_profile(ctx)
+    async def _record_pain(self, ctx: Turn, score: int) -> list[Reply]:
+        await ctx.ensure_profile()
         await self.store.log_pain(ctx.key, score, ctx.now)
-        state = await self._get_state(ctx)
+        state = await ctx.get_state()
         resume: list[Reply] = []
         if state is not None and state.flow == flows.PAIN:
-            await self._set_state(ctx, None)
+            await ctx.set_state(None)
             if "resume" in state.data:
                 flow, step, data = state.data["resume"]
-                resume = await self._ask_step(ctx, flow, step, data)
+                resume = await self.setup.ask_step(ctx, flow, step, data)
         lines = [f"Pain {score}/10 noted."]
         if score >= workouts.GENTLE_PAIN:
             lines.append(
@@ -481,7 +435,7 @@ class Dialogue:
         buttons = () if resume else (Button("Today's workout", "today"),)
         return [Reply("\n".join(lines), buttons, kind=Kind.COMMAND, topic="pain"), *resume]
 
-    async def _progress(self, ctx: _Ctx) -> list[Reply]:
+    async def _progress(self, ctx: Turn) -> list[Reply]:
         since = ctx.today - timedelta(weeks=52)
         days = await self.store.session_days(ctx.key, since)
         pain = await self.store.pain_since(ctx.key, ctx.now - timedelta(weeks=8))
@@ -503,342 +457,9 @@ class Dialogue:
 
     # ------------------------------------------------------------------ reminders
 
-    def _new_schedule(self, ctx: _Ctx) -> ReminderSchedule:
-        """The default schedule (REMINDER_DAYS at REMINDER_TIME), sent privately to the user."""
-        d = self.defaults
-        return ReminderSchedule(
-            ctx.key, ctx.key.user_id, d.reminder_days, d.reminder_time, ctx.profile.timezone
-        )
-
-    async def _activate(self, ctx: _Ctx, sched: ReminderSchedule) -> None:
-        """Turn a schedule on in the user's current time zone and work out its next reminder."""
-        sched.timezone = ctx.profile.timezone
-        sched.active = True
-        sched.next_due_at = reminders.next_due(
-            sched.days, sched.at, sched.timezone, ctx.now, sched.paused_until
-        )
-        await self.store.save_reminder(sched)
-
-    async def _remind(self, ctx: _Ctx, text: str) -> list[Reply]:
-        try:
-            req = reminders.parse_request(text)
-        except reminders.ReminderParseError as e:
-            return [Reply(e.message, kind=Kind.REMINDER, topic="parse_error")]
-        sched = await self.store.get_reminder(ctx.key)
-        if req.action == "show":
-            if sched is None or not sched.active:
-                return [
-                    Reply(
-                        "No reminders set. Try /remind mon wed fri 18:00",
-                        (Button("Turn on reminders", "set:reminders:yes"),),
-                        kind=Kind.REMINDER,
-                        topic="show",
-                    )
-                ]
-            return [
-                Reply(
-                    reminders.describe(sched.days, sched.at, sched.timezone, sched.next_due_at),
-                    kind=Kind.REMINDER,
-                    topic="show",
-                )
-            ]
-        if req.action == "stop":
-            if sched is not None:
-                sched.active, sched.next_due_at = False, None
-                await self.store.save_reminder(sched)
-            return [
-                Reply(
-                    "Reminders stopped. Send /remind to turn them on again.",
-                    kind=Kind.REMINDER,
-                    topic="stop",
-                )
-            ]
-        await self._ensure_profile(ctx)
-        sched = sched or self._new_schedule(ctx)
-        if req.action == "pause":
-            sched.paused_until = reminders.pause_until(ctx.today, req.weeks)
-        elif req.action == "resume":
-            sched.paused_until = None
-        else:
-            sched.days = req.days or sched.days
-            sched.at = req.at or sched.at
-            sched.paused_until = None
-        await self._activate(ctx, sched)
-        await self._set_state(ctx, None)
-        text = reminders.describe(sched.days, sched.at, sched.timezone, sched.next_due_at)
-        if req.bare_hour and req.at is not None:
-            text += (
-                f"\n(I read that as {req.at:%H:%M} on a 24-hour clock; say 8pm for the evening.)"
-            )
-        if req.action == "pause":
-            text = f"Paused until {sched.paused_until:%a %d %b}. " + text
-        text += "\nWrong time zone? Change it in /settings."
-        return [Reply(text, kind=Kind.REMINDER, topic=req.action)]
-
-    async def _reminder_button(self, ctx: _Ctx, what: str) -> list[Reply]:
-        sched = await self.store.get_reminder(ctx.key)
-        if what == "snooze" and sched is not None and sched.active:
-            sched.next_due_at = ctx.now + timedelta(hours=1)
-            await self.store.save_reminder(sched)
-            return [
-                Reply("Okay, I'll remind you again in an hour.", kind=Kind.REMINDER, topic="snooze")
-            ]
-        if what == "skip":
-            nxt = (
-                f" Next: {reminders.format_local(sched.next_due_at, sched.timezone)}."
-                if sched and sched.next_due_at
-                else ""
-            )
-            return [Reply("Skipped today — rest well." + nxt, kind=Kind.REMINDER, topic="skip")]
-        return [Reply("That reminder is no longer active. /remind to set one.", kind=Kind.REMINDER)]
-
     # ------------------------------------------------------------------ onboarding and settings
 
-    async def _start(self, ctx: _Ctx) -> list[Reply]:
-        name = ctx.msg.display_name.split()[0] if ctx.msg.display_name.split() else "there"
-        if ctx.known and ctx.profile.onboarded:
-            return [
-                Reply(
-                    f"Welcome back, {name}!\n\n{HELP}",
-                    HOME_BUTTONS,
-                    kind=Kind.COMMAND,
-                    topic="start",
-                )
-            ]
-        intro = Reply(
-            f"Hi {name}! I'm backbot, your back-training coach. I give you a safe back workout for "
-            "today, answer questions about back training and back pain, log your sessions and "
-            "remind you to train 3× a week.\nFour quick questions to fit the plan to you:",
-            kind=Kind.ONBOARDING,
-            topic="intro",
-        )
-        return [intro, *await self._ask_step(ctx, flows.ONBOARDING, "level")]
-
-    async def _ask_step(
-        self, ctx: _Ctx, flow: str, step: str, data: dict[str, object] | None = None
-    ) -> list[Reply]:
-        s = flows.STEPS[step]
-        await self._set_state(ctx, FlowState(flow, step, dict(data or {})))
-        buttons = s.buttons()
-        if step == "timezone" and ctx.profile.timezone != "UTC":
-            buttons = (
-                Button(ctx.profile.timezone, f"set:timezone:{ctx.profile.timezone}"),
-                *buttons,
-            )
-        if flow == flows.ONBOARDING:
-            buttons = (*buttons, flows.SKIP)
-        return [Reply(s.question, buttons, kind=Kind.ONBOARDING, topic=step)]
-
-    async def _flow_text(self, ctx: _Ctx, state: FlowState, text: str) -> list[Reply] | None:
-        """Typed answer inside a flow; None when the message is not an answer (handle normally)."""
-        t = clean(text)
-        if state.flow == flows.PAIN:
-            score = intents.parse_score(t.split()[0]) if t.split() else None
-            if score is not None:
-                return await self._record_pain(ctx, score)
-            return await self._not_an_answer(
-                ctx, text, "Please send a number from 0 to 10, like 3."
-            )
-        if state.flow == flows.REMINDER_WHEN:
-            try:
-                reminders.parse_request(text)
-            except reminders.ReminderParseError as e:
-                return await self._not_an_answer(ctx, text, e.message)
-            replies = await self._remind(ctx, text)
-            if state.data.get("then") == flows.ONBOARDING:
-                # Custom days and time chosen during onboarding: the time zone comes next.
-                return [
-                    *replies,
-                    *await self._ask_step(ctx, flows.ONBOARDING, "timezone", {"remind": True}),
-                ]
-            return replies
-        if state.step == "timezone":
-            return await self._apply_step(ctx, "timezone", text)
-        step = flows.STEPS.get(state.step)
-        if step is None:
-            await self._set_state(ctx, None)
-            return None
-        value = step.match(t)
-        if state.step == "pain" and value is None:
-            value = (
-                str(intents.parse_score(t.split()[0]))
-                if t and intents.parse_score(t.split()[0]) is not None
-                else None
-            )
-        if value is None:
-            hint = "Please pick one of the buttons" + (
-                " or tap Skip setup." if state.flow == flows.ONBOARDING else "."
-            )
-            return await self._not_an_answer(ctx, text, hint, step)
-        return await self._apply_step(ctx, state.step, value)
-
-    async def _not_an_answer(
-        self, ctx: _Ctx, text: str, hint: str, step: flows.Step | None = None
-    ) -> list[Reply]:
-        """A message that does not answer the flow's question: answer it if we can, else re-ask."""
-        other = [
-            r
-            for r in await self._free_text(ctx, text)
-            if r.kind not in (Kind.OUT_OF_SCOPE, Kind.SUGGEST)
-        ]
-        if other:
-            state = await self._get_state(ctx)
-            if state is not None and state.flow in (flows.PAIN, flows.REMINDER_WHEN):
-                await self._set_state(ctx, None)
-            return other
-        buttons = step.buttons() if step else ()
-        state = await self._get_state(ctx)
-        if step and state is not None and state.flow == flows.ONBOARDING:
-            buttons = (*buttons, flows.SKIP)
-        return [Reply(hint, buttons, kind=Kind.ONBOARDING, topic="reask")]
-
-    async def _apply_step(self, ctx: _Ctx, step: str, value: str) -> list[Reply]:
-        """Apply an answer to one step (button or typed), then go on: the next question in
-        onboarding, or a confirmation in settings."""
-        state = await self._get_state(ctx)
-        in_step = state is not None and state.step == step
-        flow = state.flow if state is not None and in_step else flows.SETTINGS
-        data = state.data if state is not None and in_step else {}
-        setter = {
-            "level": self._set_level,
-            "equipment": self._set_equipment,
-            "pain": self._set_pain,
-            "reminders": self._set_reminders,
-            "timezone": self._set_timezone,
-        }.get(step)
-        outcome = await setter(ctx, value, flow, data) if setter else None
-        if outcome is None:
-            return [
-                Reply("That choice isn't available any more. Try /settings.", kind=Kind.ONBOARDING)
-            ]
-        if isinstance(outcome, list):  # the step asked something or answered by itself
-            return outcome
-        await self._save_profile(ctx)
-        head = Reply(outcome, kind=Kind.ONBOARDING, topic=step)
-        if flow == flows.ONBOARDING:
-            nxt = flows.STEPS[step].next_step
-            if nxt is None or step == "reminders":  # "no reminders" skips the time zone
-                return [head, *await self._finish_onboarding(ctx)]
-            return [head, *await self._ask_step(ctx, flow, nxt)]
-        await self._set_state(ctx, None)
-        buttons = (Button("Settings", "settings"), Button("Today's workout", "today"))
-        return [Reply(outcome + " Saved.", buttons, kind=Kind.ONBOARDING, topic=step)]
-
     # Each setter returns a confirmation line, replies that end the step, or None (bad value).
-
-    async def _set_level(self, ctx: _Ctx, value: str, flow: str, data: StepData) -> Outcome:
-        if value not in LEVELS:
-            return None
-        ctx.profile.level = value
-        return f"Level: {value}."
-
-    async def _set_equipment(self, ctx: _Ctx, value: str, flow: str, data: StepData) -> Outcome:
-        if value not in EQUIPMENT:
-            return None
-        ctx.profile.equipment = value
-        return f"Equipment: {workouts.EQUIPMENT_NAMES[value]}."
-
-    async def _set_pain(self, ctx: _Ctx, value: str, flow: str, data: StepData) -> Outcome:
-        score = intents.parse_score(value)
-        if score is None:
-            return None
-        await self._ensure_profile(ctx)
-        await self.store.log_pain(ctx.key, score, ctx.now)
-        gentle = " I'll start you on the gentle plan." if score >= workouts.GENTLE_PAIN else ""
-        return f"Pain {score}/10 noted.{gentle}"
-
-    async def _set_reminders(self, ctx: _Ctx, value: str, flow: str, data: StepData) -> Outcome:
-        if value == "no":
-            sched = await self.store.get_reminder(ctx.key)
-            if sched is not None:
-                sched.active, sched.next_due_at = False, None
-                await self.store.save_reminder(sched)
-            return "No reminders. You can turn them on any time with /remind."
-        if value not in ("yes", "custom"):
-            return None
-        await self._save_profile(ctx)
-        if value == "custom":
-            await self._set_state(ctx, FlowState(flows.REMINDER_WHEN, "when", {"then": flow}))
-            return [
-                Reply(
-                    "Which days and time? For example: tue thu 7am, or weekdays 18:30.",
-                    kind=Kind.ONBOARDING,
-                    topic="remind_when",
-                )
-            ]
-        if flow == flows.ONBOARDING:  # the time zone first, then the reminders start
-            return await self._ask_step(ctx, flow, "timezone", {"remind": True})
-        sched = self._new_schedule(ctx)
-        await self._activate(ctx, sched)
-        await self._set_state(ctx, None)
-        text = reminders.describe(sched.days, sched.at, sched.timezone, sched.next_due_at)
-        return [Reply(text, kind=Kind.REMINDER, topic="set")]
-
-    async def _set_timezone(self, ctx: _Ctx, value: str, flow: str, data: StepData) -> Outcome:
-        match = resolve_timezone(value)
-        if match.zone is None:
-            buttons = tuple(Button(z, f"set:timezone:{z}") for z in match.suggestions)
-            return [
-                Reply(
-                    f'I don\'t know the time zone "{value[:40]}". Try a city or an offset like +2.'
-                    + (" Did you mean one of these?" if buttons else ""),
-                    buttons,
-                    kind=Kind.ONBOARDING,
-                    topic="timezone_unknown",
-                )
-            ]
-        ctx.profile.timezone = match.zone
-        confirm = f"Time zone: {match.understood}."
-        sched = await self.store.get_reminder(ctx.key)
-        if data.get("remind") or (sched is not None and sched.active):
-            # Reminders follow the new zone: the same local days and time, new instants.
-            await self._save_profile(ctx)
-            sched = sched or self._new_schedule(ctx)
-            await self._activate(ctx, sched)
-            described = reminders.describe(sched.days, sched.at, sched.timezone, sched.next_due_at)
-            confirm += "\n" + described
-        return confirm
-
-    async def _finish_onboarding(self, ctx: _Ctx, skipped: bool = False) -> list[Reply]:
-        ctx.profile.onboarded = True
-        await self._save_profile(ctx)
-        await self._set_state(ctx, None)
-        lead = (
-            "Setup skipped — I'll use sensible defaults (beginner, no equipment). "
-            if skipped
-            else "All set! "
-        )
-        return [
-            Reply(
-                lead + "Change anything later with /settings.\n\n" + HELP,
-                HOME_BUTTONS,
-                kind=Kind.ONBOARDING,
-                topic="done",
-            )
-        ]
-
-    async def _settings(self, ctx: _Ctx) -> list[Reply]:
-        p = ctx.profile
-        sched = await self.store.get_reminder(ctx.key)
-        rem = (
-            reminders.describe(sched.days, sched.at, sched.timezone, sched.next_due_at)
-            if sched and sched.active
-            else "Reminders: off"
-        )
-        text = (
-            f"**Your settings**\nLevel: {p.level}\nEquipment: {p.equipment.replace('_', ' ')}\n"
-            f"Time zone: {p.timezone}\n{rem}\nWhat would you like to change?"
-        )
-        buttons = tuple(
-            Button(label, f"settings:{step}")
-            for label, step in (
-                ("Level", "level"),
-                ("Equipment", "equipment"),
-                ("Time zone", "timezone"),
-                ("Reminders", "reminders"),
-            )
-        )
-        return [Reply(text, buttons, ephemeral=True, kind=Kind.COMMAND, topic="settings")]
 
     def _forget_confirm(self) -> list[Reply]:
         return [
@@ -853,28 +474,3 @@ class Dialogue:
         ]
 
     # ------------------------------------------------------------------ store helpers
-
-    async def _get_state(self, ctx: _Ctx) -> FlowState | None:
-        try:
-            return await self.store.get_state(ctx.key)
-        except StorageUnavailable:
-            return None
-
-    async def _set_state(self, ctx: _Ctx, state: FlowState | None) -> None:
-        if state is not None:
-            await self._ensure_profile(ctx)
-        elif not ctx.known:
-            return
-        await self.store.save_state(ctx.key, state)
-
-    async def _ensure_profile(self, ctx: _Ctx) -> None:
-        if not ctx.known:
-            await self._save_profile(ctx)
-
-    async def _save_profile(self, ctx: _Ctx) -> None:
-        if ctx.profile.created_at is None:
-            ctx.profile.created_at = ctx.now
-        if ctx.msg.display_name:
-            ctx.profile.display_name = ctx.msg.display_name
-        await self.store.save_profile(ctx.profile)
-        ctx.known = True

@@ -1,0 +1,29 @@
+"""Fixed texts and buttons the bot uses in several places."""
+
+from __future__ import annotations
+
+from bot.core.types import Button
+
+HELP = (
+    "**What I can do**\n"
+    "• /today — today's back workout\n"
+    '• Ask me anything, e.g. "how long should I hold a plank?"\n'
+    "• /done — log a workout · /pain 0-10 — log your back pain\n"
+    "• /progress — your week, streak and chart\n"
+    "• /remind mon wed fri 18:00 — reminders · /stop to end them\n"
+    "• /settings · /forget · /about\n"
+    "I coach; I don't diagnose. Severe or unusual symptoms need a doctor."
+)
+ABOUT = (
+    "**backbot** — a back-training coach.\n"
+    "Answers come from a knowledge base written from public health sources "
+    "(NHS, NICE, NINDS, ACE, Harvard Health, Mayo Clinic); each answer names its source. "
+    "General information, not medical advice."
+)
+SORRY_STORAGE = (
+    "I couldn't save that just now (my database is unavailable). Please try again in a minute."
+)
+NON_TEXT = "I can only read text. Ask me about back training, or try /today for a workout."
+NOT_ENGLISH = "Sorry, I only understand English for now. Try /help to see what I can do."
+SLOW_DOWN = "You're sending messages faster than I can coach 🙂 Give me a few seconds."
+HOME_BUTTONS = (Button("Today's workout", "today"), Button("Help", "help"))
