@@ -50,6 +50,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# How long stop() waits for a running tick to finish before cancelling it.
+STOP_GRACE_SECONDS = 5.0
+
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -203,6 +206,7 @@ class ReminderScheduler:
         # Lives across ticks: marks that could not be written yet must not be forgotten, or
         # recovery would send those reminders again.
         self._marks = _SentMarks(self.repo, self._inflight, sleep)
+        self._stopping = False
         self._aps: AsyncIOScheduler | None = None
         self._current: asyncio.Task[Any] | None = None
 
@@ -232,14 +236,32 @@ class ReminderScheduler:
     async def stop(self) -> None:
         """Stop ticking, cancel an unfinished fan-out (its pending rows are recovered on the
         next start), and give up the sender role."""
+        # A tick APScheduler has launched but not yet started must not touch the database
+        # after the store closes: it sees this flag and returns at once.
+        self._stopping = True
+        if self._aps is not None:
+            self._aps.pause()  # no new ticks; shutdown() would cancel the running one
+        await asyncio.sleep(0)  # let a just-launched tick start (and register or return)
+        task = self._current
+        if task is not None and not task.done():
+            # Let a running tick finish its current batch: cancelling a task in the middle of
+            # a database call leaves the driver closing a connection after the store is gone.
+            try:
+                await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            except Exception:
+                logger.debug("the last tick failed while stopping", exc_info=True)
         if self._aps is not None:
             self._aps.shutdown(wait=False)
             self._aps = None
-        task = self._current
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # Record "sent" marks still buffered, so the next start does not send those again.
+        try:
+            await self._marks.flush()
+        except Exception as e:
+            logger.warning("could not record the last sent reminders: %s", e)
         if self._lease is not None:
             await self._lease.release()
             self._lease = None
@@ -247,6 +269,8 @@ class ReminderScheduler:
 
     async def _run_tick(self) -> None:
         """The APScheduler job: one tick, never raising (a bad tick must not stop the next)."""
+        if self._stopping:
+            return
         self._current = asyncio.current_task()
         try:
             stats = await self.tick()
@@ -342,7 +366,7 @@ class ReminderScheduler:
             for c in retaken:
                 self._inflight.add(c.delivery_id)
                 await queue.put(c)
-            while True:
+            while not self._stopping:  # stopping: finish what was claimed, claim no more
                 if self._lease is not None and not await self._lease.alive():
                     logger.warning("lost the sender lock mid fan-out; no more claims this tick")
                     self._lease = None
