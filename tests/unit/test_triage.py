@@ -10,7 +10,14 @@ import pytest
 from bot.core.safety import Triage
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-SETS = ["dev_questions", "holdout_questions", "redflag_fresh", "redflag_fresh2", "redflag_fresh3"]
+SETS = [
+    "dev_questions",
+    "holdout_questions",
+    "redflag_fresh",
+    "redflag_fresh2",
+    "redflag_fresh3",
+    "redflag_fresh4",
+]
 
 
 @pytest.mark.parametrize("name", SETS)
