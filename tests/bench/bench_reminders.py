@@ -26,12 +26,10 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -41,7 +39,8 @@ from bot.core.ports import UserKey
 from bot.core.types import Address, Kind, Reply
 from bot.scheduler import DEFAULT_LIMITS, PlatformLimits, ReminderScheduler
 from bot.storage.models import Delivery, ReminderScheduleRow, User
-from bot.storage.store import SqlStore, create_engine, run_migrations
+from bot.storage.store import SqlStore
+from tests.bench.bench_store import open_bench_store
 
 logger = logging.getLogger(__name__)
 
@@ -80,30 +79,6 @@ class CountingSender:
         self.total += 1
         i = int(address.chat_id[1:])
         self.counts[i] = min(self.counts[i] + 1, 255)
-
-
-async def _open(url: str) -> tuple[SqlStore, Callable[[], Awaitable[None]]]:
-    """A migrated store on an empty database, and a cleanup coroutine."""
-    if url.startswith("sqlite"):
-        engine = create_engine(url)
-        await run_migrations(engine)
-        store = SqlStore(engine)
-        return store, store.close
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    async with admin.begin() as conn:
-        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, connect_args={"server_settings": {"search_path": schema}})
-    await run_migrations(engine)
-    store = SqlStore(engine)
-
-    async def cleanup() -> None:
-        await store.close()
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
-
-    return store, cleanup
 
 
 async def seed(store: SqlStore, n: int) -> None:
@@ -176,7 +151,7 @@ async def lost_users(store: SqlStore) -> tuple[int, int]:
 async def run(
     url: str, users: int, scale: float, latency: float, concurrency: int, nudge: str
 ) -> None:
-    store, cleanup = await _open(url)
+    store, cleanup = await open_bench_store(url)
     try:
         t0 = time.perf_counter()
         await seed(store, users)

@@ -56,7 +56,7 @@ def _fmt(samples: list[float]) -> str:
     )
 
 
-async def _open(url: str) -> tuple[SqlStore, Callable[[], Awaitable[None]]]:
+async def open_bench_store(url: str) -> tuple[SqlStore, Callable[[], Awaitable[None]]]:
     """A migrated store on an empty database, and a cleanup coroutine."""
     if url.startswith("sqlite"):
         engine = create_engine(url)
@@ -201,7 +201,7 @@ async def main(argv: list[str] | None = None) -> None:
         url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'bench.db'}"
     print(f"backend: {mask_url(url)}")
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    store, cleanup = await _open(url)
+    store, cleanup = await open_bench_store(url)
     try:
         await bench_signups(store, args.users, args.concurrency)
         await bench_progress_queries(store)
