@@ -117,10 +117,9 @@ class Dialogue:
         """The nudge the scheduler sends: today's session title and quick actions."""
         msg = Incoming(key.platform, key.user_id, key.user_id, received_at=now)
         ctx = await self._context(msg)
-        [workout] = await self._today(ctx)
-        title = workout.text.splitlines()[0].replace("**Today: ", "").rstrip("*")
+        w, _ = await self._workout(ctx)
         return Reply(
-            f"Time for your back session 💪\nToday: {title}",
+            f"Time for your back session 💪\nToday: {workouts.headline(w)}",
             (
                 Button("Show workout", "today"),
                 Button("Done ✅", "done"),
@@ -274,10 +273,7 @@ class Dialogue:
                 return [self._faq_reply(topic, score)]
             return [self._exercise_reply(topic, score)]
         if result.suggestions:
-            buttons = tuple(
-                Button(self._title(m.topic), f"{'faq' if m.topic in self.faq else 'ex'}:{m.topic}")
-                for m in result.suggestions
-            )
+            buttons = tuple(self._topic_button(m.topic) for m in result.suggestions)
             return [
                 Reply(
                     "I'm not sure I understood. Did you mean one of these?",
@@ -307,12 +303,13 @@ class Dialogue:
         )
         return title if len(title) <= 60 else title[:57].rstrip() + "…"
 
+    def _topic_button(self, topic: str) -> Button:
+        """A button that opens an FAQ entry or an exercise how-to."""
+        return Button(self._title(topic), f"{'faq' if topic in self.faq else 'ex'}:{topic}")
+
     def _faq_reply(self, topic: str, score: float | None) -> Reply:
         e = self.faq[topic]
-        buttons = tuple(
-            Button(self._title(f), f"{'faq' if f in self.faq else 'ex'}:{f}")
-            for f in e.follow_up[:2]
-        )
+        buttons = tuple(self._topic_button(f) for f in e.follow_up[:2])
         return Reply(
             f"{e.answer.strip()}\n\n{self.kb.cite(e.sources)}",
             buttons,
@@ -344,7 +341,10 @@ class Dialogue:
         entries = await self.store.pain_since(ctx.key, ctx.now - PAIN_RECENT)
         return entries[-1].score if entries else None
 
-    async def _today(self, ctx: Turn, force_gentle: bool = False) -> list[Reply]:
+    async def _workout(
+        self, ctx: Turn, force_gentle: bool = False
+    ) -> tuple[workouts.Workout, int | None]:
+        """Today's workout for this user, and the recent pain score that shaped it."""
         try:
             pain = await self._recent_pain(ctx)
         except StorageUnavailable:
@@ -358,6 +358,10 @@ class Dialogue:
             pain=pain,
             force_gentle=force_gentle,
         )
+        return w, pain
+
+    async def _today(self, ctx: Turn, force_gentle: bool = False) -> list[Reply]:
+        w, pain = await self._workout(ctx, force_gentle)
         buttons = [
             Button("Done ✅", "done"),
             Button(f"How to: {w.items[0].exercise.name}", f"ex:{w.items[0].exercise.id}"),

@@ -89,13 +89,18 @@ EQUIPMENT_NAMES = {
 }
 
 
+def headline(w: Workout) -> str:
+    """'session B — Pull and hinge', or 'gentle session A — …' on a pain day."""
+    gentle = "gentle " if w.gentle else ""
+    return f"{gentle}session {w.session.id} — {w.session.title}"
+
+
 def render(w: Workout) -> str:
     """A phone-sized workout card."""
+    head = f"**Today: {headline(w)}**"
     if w.gentle:
-        head = f"**Today: gentle session {w.session.id} — {w.session.title}**"
         sub = "Easy movement for a sore back. Move slowly, stay in a pain-free range."
     else:
-        head = f"**Today: session {w.session.id} — {w.session.title}**"
         sub = f"{w.plan.level.capitalize()}, {EQUIPMENT_NAMES.get(w.plan.equipment, '')}."
     warm = ", ".join(f"{i.exercise.name} {i.dose}" for i in w.warmup)
     lines = [head, sub, f"Warm-up: {warm}" if warm else ""]
