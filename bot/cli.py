@@ -13,10 +13,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings, load_settings
 from bot.errors import BackbotError
 from bot.logs import setup_logging
+
+if TYPE_CHECKING:
+    from bot.core.types import Reply
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +134,7 @@ async def _chat(settings: Settings, user: str | None) -> int:
     return 0
 
 
-def reply_json(replies: list) -> dict[str, object]:  # type: ignore[type-arg]
+def reply_json(replies: list[Reply]) -> dict[str, object]:
     """The `ask --json` contract: the first reply's kind/topic/score, all text and buttons."""
     from bot.adapters.render import to_plain
 
