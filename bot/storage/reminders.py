@@ -32,6 +32,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -96,8 +97,17 @@ def _advance(row: Any, now: datetime, catch_up: datetime) -> datetime | None:
     every missed one, and never lands on or before the occurrence just claimed.
     """
     after = max(row.next_due_at, catch_up)
+    days, at = _days(row.days), _clock(row.at)
     try:
-        return next_due(_days(row.days), _clock(row.at), row.timezone, after, row.paused_until)
+        nxt = next_due(days, at, row.timezone, after, row.paused_until)
+        if row.next_due_at >= catch_up:
+            # This one is being sent: it counts as that local day's reminder, even when it was
+            # a snooze that ended before the day's regular time (one reminder a day at most).
+            zone = ZoneInfo(row.timezone)
+            sent_day = row.next_due_at.astimezone(zone).date()
+            while nxt.astimezone(zone).date() <= sent_day:
+                nxt = next_due(days, at, row.timezone, nxt, row.paused_until)
+        return nxt
     except ValueError as e:
         # A bad zone or empty day list: stop scheduling rather than spin on it every tick.
         logger.warning("reminder schedule %s cannot be advanced (%s); parking it", row.id, e)

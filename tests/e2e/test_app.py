@@ -86,9 +86,11 @@ async def test_profile_logs_and_streak_survive_a_restart(fake, tmp_path: Path) -
 async def test_a_due_reminder_is_delivered_once_through_telegram(fake, tmp_path: Path) -> None:
     settings = settings_for(fake, tmp_path / "bot.db")
     async with app(settings):
-        [confirm] = await say(fake, "/remind mon tue wed thu fri sat sun 18:00")
-        assert "every day at 18:00" in confirm
-        # Make the reminder due now, as if 18:00 had come.
+        # A daily time half a day away, so the regular reminder cannot fire during the test.
+        at = (datetime.now(UTC) + timedelta(hours=12)).strftime("%H:%M")
+        [confirm] = await say(fake, f"/remind mon tue wed thu fri sat sun {at}")
+        assert f"every day at {at}" in confirm
+        # Make the reminder due now, as if its time had come.
         store = await open_store(settings.database_url)
         try:
             key = UserKey("telegram", str(USER))

@@ -384,6 +384,19 @@ async def test_snooze_fires_once_an_hour_later(
     assert (await schedule_of(store, "u0"))["next_due_at"] == FRI_1800
 
 
+async def test_snooze_ending_before_the_days_regular_time_is_that_days_reminder(
+    store: SqlStore, sender: FakeSender, settings: Settings, make_scheduler: MakeScheduler
+) -> None:
+    """A snoozed reminder from an older message that comes due at 17:59 stands in for the 18:00
+    one: the user gets one nudge that day, not two a minute apart."""
+    await seed(store, 1, due_at=WED_1800 - timedelta(minutes=1))
+    sched = make_scheduler(store, sender)
+    assert (await sched.tick(WED_1800 - timedelta(minutes=1))).sent == 1
+    assert (await sched.tick(WED_1800 + timedelta(minutes=1))).sent == 0
+    assert len(sender.sent) == 1
+    assert (await schedule_of(store, "u0"))["next_due_at"] == FRI_1800
+
+
 async def test_remind_command_end_to_end_through_the_real_dialogue(
     store: SqlStore, sender: FakeSender, settings: Settings, make_scheduler: MakeScheduler
 ) -> None:
