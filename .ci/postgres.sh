@@ -11,6 +11,8 @@
 # Everything else goes to stderr.
 set -euo pipefail
 exec 3>&1 1>&2 # fd 3 keeps the real stdout for the export line; chatter goes to stderr
+# Anything that may leave a daemon behind (apt's postinst, pg_ctlcluster, pg_ctl) runs with fd 3
+# closed: a server that inherits it keeps the caller's $(...) open, and `eval "$(...)"` never returns.
 
 ROLE=backbot
 PASSWORD=backbot
@@ -37,8 +39,8 @@ if [[ -z "$(pg_bindir)" ]] || { is_root && ! command -v pg_ctlcluster >/dev/null
 	is_root || die "PostgreSQL is not installed and this is not root; install 'postgresql' first"
 	log "installing postgresql from Debian packages"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends postgresql postgresql-client
+	apt-get update -qq 3>&-
+	apt-get install -y -qq --no-install-recommends postgresql postgresql-client 3>&- </dev/null
 fi
 BIN=$(pg_bindir)
 [[ -n "$BIN" ]] || die "no initdb found after installing postgresql"
@@ -57,11 +59,11 @@ as_pg() {
 if is_root && command -v pg_ctlcluster >/dev/null 2>&1; then
 	if ! pg_lsclusters -h | awk -v v="$VER" '$1 == v && $2 == "main" {found=1} END {exit !found}'; then
 		log "creating cluster $VER/main"
-		pg_createcluster "$VER" main >&2
+		pg_createcluster "$VER" main >&2 3>&-
 	fi
 	if ! pg_lsclusters -h | awk -v v="$VER" '$1 == v && $2 == "main" && $4 ~ /online/ {f=1} END {exit !f}'; then
 		log "starting cluster $VER/main"
-		pg_ctlcluster "$VER" main start
+		pg_ctlcluster "$VER" main start 3>&- </dev/null
 	fi
 	PORT=$(pg_lsclusters -h | awk -v v="$VER" '$1 == v && $2 == "main" {print $3}')
 	SOCKDIR=/var/run/postgresql
@@ -90,7 +92,7 @@ else
 		[[ -n "$PORT" ]] || die "no free port in 54329-54399"
 		log "starting private cluster on port $PORT"
 		as_pg "$BIN/pg_ctl" -D "$DATA" -l "$DATA/server.log" -w -t 60 start \
-			-o "-p $PORT -k $DATA -c listen_addresses=127.0.0.1" >&2
+			-o "-p $PORT -k $DATA -c listen_addresses=127.0.0.1" >&2 3>&- </dev/null
 		echo "$PORT" | as_pg tee "$DATA/backbot.port" >/dev/null
 	fi
 fi
