@@ -58,7 +58,7 @@ class MemoryStore:
     async def forget(self, key: UserKey) -> int:
         n = 0
         for table in (self.profiles, self.states, self.reminders):
-            n += table.pop(key, None) is not None  # type: ignore[attr-defined]
+            n += table.pop(key, None) is not None
         n += len(self.sessions.pop(key, {}))
         n += len(self.pain.pop(key, []))
         return n

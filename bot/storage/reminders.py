@@ -31,10 +31,10 @@ import logging
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -44,9 +44,10 @@ from bot.storage.store import SqlStore
 
 logger = logging.getLogger(__name__)
 
-SCHEDULES = ReminderScheduleRow.__table__
-DELIVERIES = Delivery.__table__
-USERS = User.__table__
+# Core tables for the bulk statements; typed as Table (the ORM declares __table__ as FromClause).
+SCHEDULES = cast(Table, ReminderScheduleRow.__table__)
+DELIVERIES = cast(Table, Delivery.__table__)
+USERS = cast(Table, User.__table__)
 
 PENDING, SENT, MISSED, BLOCKED, FAILED = "pending", "sent", "missed", "blocked", "failed"
 ERROR_MAX = 500
@@ -208,19 +209,17 @@ class ReminderRepo:
             )
         )
         async with self._session() as s, s.begin():
-            rows = (await s.execute(take)).all()
+            rows = sorted((await s.execute(take)).all(), key=lambda r: (r.next_due_at, r.id))
             if not rows:
                 return []
-            rows.sort(key=lambda r: (r.next_due_at, r.id))
-            names = dict(
-                (
-                    await s.execute(
-                        select(USERS.c.id, USERS.c.user_id).where(
-                            USERS.c.id.in_({r.user_id for r in rows})
-                        )
+            names: dict[int, str] = {
+                row.id: row.user_id
+                for row in await s.execute(
+                    select(USERS.c.id, USERS.c.user_id).where(
+                        USERS.c.id.in_({r.user_id for r in rows})
                     )
-                ).all()
-            )
+                )
+            }
             values = [
                 {
                     "schedule_id": r.id,
