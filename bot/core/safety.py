@@ -12,7 +12,7 @@ _NEGATION_WINDOW = 3  # words before a match that can cancel it ("no numbness")
 # A negation reaches only to the end of its clause: in "not hungry, weight's dropping off"
 # the "not" says nothing about the weight. Clause breaks become this marker word.
 _CLAUSE = "xclausex"
-_CLAUSE_BREAK = re.compile(r"[,.;:!?()\n]+|\b(but|and then|although|though)\b")
+_CLAUSE_BREAK = re.compile(r"[,.;:!?()\n\u2013\u2014]+|\s-+\s|\b(but|and then|although|though)\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +58,19 @@ class Triage:
         forms = {clean(marked), re.sub(r"[^\w]+|_", " ", marked).strip()}
         found: list[RedFlag] = []
         for c in self._compiled:
-            if any(u.search(f) for u in c.unless for f in forms):
+            if any(self._within_clause(u, f) for u in c.unless for f in forms):
                 continue
             if any(self._hit(p, f) for p in c.patterns for f in forms) or any(
                 all(any(self._hit(p, f) for f in forms) for p in combo) for combo in c.combos
             ):
                 found.append(c.flag)
         return found
+
+    @staticmethod
+    def _within_clause(pattern: re.Pattern[str], text: str) -> bool:
+        """An exception ("sick of planks") counts only inside one clause: "...shivery and sick.
+        Exercises?" is not "sick exercises"."""
+        return any(_CLAUSE not in m.group().split() for m in pattern.finditer(text))
 
     def _hit(self, pattern: re.Pattern[str], text: str) -> bool:
         for m in pattern.finditer(text):

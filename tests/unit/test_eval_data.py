@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEV = DATA_DIR / "dev_questions.jsonl"
 HOLDOUT = DATA_DIR / "holdout_questions.jsonl"
+HOLDOUT2 = DATA_DIR / "holdout2_questions.jsonl"
+SETS = [DEV, HOLDOUT, HOLDOUT2]
+SET_IDS = ["dev", "holdout", "holdout2"]
 
 KINDS = frozenset(
     {"faq", "red_flag", "workout", "reminder", "progress", "smalltalk", "out_of_scope", "command"}
@@ -283,34 +286,35 @@ def test_duplicates_ignore_case_and_spacing() -> None:
 # --- the data files ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", [DEV, HOLDOUT], ids=["dev", "holdout"])
+@pytest.mark.parametrize("path", SETS, ids=SET_IDS)
 def test_file_is_valid(path: Path) -> None:
     rows, errors = load(path)
     assert errors == []
     assert rows
 
 
-@pytest.mark.parametrize("path", [DEV, HOLDOUT], ids=["dev", "holdout"])
+@pytest.mark.parametrize("path", SETS, ids=SET_IDS)
 def test_no_duplicates_within_file(path: Path) -> None:
     rows, _ = load(path)
     assert duplicates([r["text"] for r in rows]) == []
 
 
 def test_no_duplicates_across_files() -> None:
-    dev, _ = load(DEV)
-    holdout, _ = load(HOLDOUT)
-    shared = {normalize(r["text"]) for r in dev} & {normalize(r["text"]) for r in holdout}
+    texts = [{normalize(r["text"]) for r in load(path)[0]} for path in SETS]
+    shared = {t for i, a in enumerate(texts) for b in texts[i + 1 :] for t in a & b}
     assert sorted(shared) == []
 
 
-@pytest.mark.parametrize(("path", "minimum"), [(DEV, 280), (HOLDOUT, 100)], ids=["dev", "holdout"])
+@pytest.mark.parametrize(
+    ("path", "minimum"), [(DEV, 280), (HOLDOUT, 100), (HOLDOUT2, 100)], ids=SET_IDS
+)
 def test_size_and_every_kind_present(path: Path, minimum: int) -> None:
     rows, _ = load(path)
     assert len(rows) >= minimum
     assert {r["kind"] for r in rows} == KINDS
 
 
-@pytest.mark.parametrize("path", [DEV, HOLDOUT], ids=["dev", "holdout"])
+@pytest.mark.parametrize("path", SETS, ids=SET_IDS)
 def test_list_topics_are_rare(path: Path) -> None:
     rows, _ = load(path)
     faq = [r for r in rows if r["kind"] == "faq"]
@@ -318,7 +322,7 @@ def test_list_topics_are_rare(path: Path) -> None:
     assert len(listed) <= MAX_LIST_SHARE * len(faq)
 
 
-@pytest.mark.parametrize("path", [DEV, HOLDOUT], ids=["dev", "holdout"])
+@pytest.mark.parametrize("path", SETS, ids=SET_IDS)
 def test_every_red_flag_is_covered(path: Path) -> None:
     rows, _ = load(path)
     seen = {t for r in rows if r["kind"] == "red_flag" for t in topics_of(r)}

@@ -13,10 +13,12 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 SETS = [
     "dev_questions",
     "holdout_questions",
+    "holdout2_questions",
     "redflag_fresh",
     "redflag_fresh2",
     "redflag_fresh3",
     "redflag_fresh4",
+    "redflag_fresh5",
 ]
 
 
@@ -39,6 +41,10 @@ def test_red_flag_recall_and_false_alarms(kb, name: str) -> None:
         "i fell off the wagon with my workouts",
         "crashed on the sofa after the gym",
         "my legs are dead after leg day lol",
+        "how is the dead bug done? lying on my back moving arms and legs",
+        "can't sleep the night before a comp cos of nerves",
+        "my bum goes numb on long rides but it's fine as soon as I get off the bike",
+        "tripped over the lead, didn't actually fall. how many sets of rows?",
     ],
 )
 def test_negations_and_idioms_are_not_red_flags(kb, text: str) -> None:
@@ -51,6 +57,10 @@ def test_negations_and_idioms_are_not_red_flags(kb, text: str) -> None:
         ("not hungry, weight's dropping off me and my back is sore", "weight_loss"),
         ("can't feel the toilet paper when I wipe", "cauda_equina"),
         ("my back hurts. I don't know why but I can't pee", "cauda_equina"),
+        # a dash ends the clause: "nothing" does not negate what follows it
+        ("sat on nothing — no feeling in my bum at all, back is bad", "cauda_equina"),
+        # an exception ("sick of planks") does not reach across a sentence break
+        ("back pain on one side and I feel shivery and sick. exercises?", "fever"),
     ],
 )
 def test_negation_stops_at_the_clause(kb, text: str, flag: str) -> None:
