@@ -143,6 +143,8 @@ class SmalltalkIntent(_Model):
     id: str
     patterns: list[str] = Field(min_length=1)
     replies: list[str] = Field(min_length=1)
+    # FAQ or exercise ids offered as buttons under the reply
+    buttons: list[str] = []
 
 
 class Smalltalk(_Model):
@@ -368,6 +370,9 @@ def _load(d: Path) -> tuple[KnowledgeBase | None, list[str]]:
             if it.id in seen:
                 p.add("smalltalk.yaml", it.id, "duplicate id")
             seen.add(it.id)
+            for b in it.buttons:
+                if b not in topic_ids:
+                    p.add("smalltalk.yaml", it.id, f"button '{b}' is not a known entry")
 
     if p.items or safety is None or smalltalk is None:
         return None, p.items or ["safety.yaml or smalltalk.yaml is empty"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.core.text import Normalizer, tokens
 
@@ -132,8 +133,11 @@ class Retriever:
             return tok
         if len(tok) < 5:
             return None
+        # A typo is one slip (two in long words), a swap of neighbours counting as one:
+        # "deadlfit" -> "deadlift", but "weather" is not "water".
+        limit = 2 if len(tok) >= 8 else 1
+        hit = process.extractOne(tok, self._vocab, scorer=OSA.distance, score_cutoff=limit)
         # Typos rarely change the first letter; requiring it keeps "night" from becoming "tight".
-        hit = process.extractOne(tok, self._vocab, scorer=fuzz.ratio, score_cutoff=80)
         if not hit or hit[0][0] != tok[0]:
             return None
         # In short words one changed letter is often another word ("stuff"/"stiff"); accept

@@ -265,7 +265,8 @@ class Dialogue:
         for intent, patterns in self.smalltalk:
             if any(p.search(t) for p in patterns):
                 reply = intent.replies[zlib.crc32(t.encode()) % len(intent.replies)]
-                return [Reply(reply, kind=Kind.SMALLTALK, topic=intent.id)]
+                buttons = tuple(self._topic_button(b) for b in intent.buttons)
+                return [Reply(reply, buttons, kind=Kind.SMALLTALK, topic=intent.id)]
         result = self.retriever.decide(text[:MAX_QUERY_CHARS])
         if result.answer is not None:
             topic, score = result.answer.topic, result.answer.score

@@ -31,7 +31,9 @@ _WORKOUT = [
         r"\btoday s? (back )?(workout|session|routine|training|plan)\b",
         r"\btodays (back )?(workout|session|routine|training|plan)\b",
         r"\b(workout|session|training) (for )?(today|tonight|now)\b",
-        r"\bwhat (should|do|can|shall) i (do|train|work on)( today| now| tonight)?$",
+        # The whole message, not its tail: "sharp pain mid-set, what do i do" is not a request
+        r"^(so |ok |okay |right |hey )?what (should|do|can|shall) i (do|train|work on)"
+        r"( today| now| tonight)?$",
         r"^(workout|session|train|today|todays workout)( pls| please| plz)?$",
         r"\b(give|gimme|send|show) me\b.{0,30}\b(workout|session|routine)\b",
         r"\bwhat s on (for )?today\b",

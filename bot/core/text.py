@@ -22,6 +22,7 @@ give gimme stuff lol tbh guys bro mate dude kinda sorta good
 actually basically literally honestly seriously mentioned said told think thinking wondering
 wonder guess maybe probably quite pretty bit little lot lots few mostly ever even yet already
 anyway currently recently lately coach bot question quick
+gonna wanna gotta arent aint wasnt werent shouldnt wouldnt youre thats
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 

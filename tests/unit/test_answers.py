@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.core.answers import Retriever, Tuning
 from bot.core.text import Normalizer, clean, tokens
 
@@ -31,6 +33,21 @@ def test_typo_correction() -> None:
     r = Retriever(CHOICES, NORM, DOMAIN)
     res = r.decide("are dedlifts bad for my lumbar")
     assert res.answer is not None and res.answer.topic == "deadlift_safe"
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [("deadlfit", "deadlift"), ("dedliftt", "deadlift"), ("plnak", "plank"), ("planks", "plank")],
+)
+def test_a_typo_is_one_slip_or_a_swap(typed: str, meant: str) -> None:
+    assert Retriever(CHOICES, NORM, DOMAIN).query_tokens(typed) == [meant]
+
+
+@pytest.mark.parametrize("word", ["weather", "hole", "duty", "rose"])
+def test_other_words_are_not_bent_into_kb_words(word: str) -> None:
+    # "weather" is two edits from "water"-like words: a different word, not a typo.
+    r = Retriever([*CHOICES, ("swim", "is water good"), ("x", "hold duration rows")], NORM, DOMAIN)
+    assert r.query_tokens(word) == [word]
 
 
 def test_between_thresholds_suggests_and_below_falls_back() -> None:

@@ -77,6 +77,26 @@ async def test_smalltalk(chat: Chat) -> None:
     assert reply.kind is Kind.SMALLTALK
 
 
+@pytest.mark.parametrize("text", ["back pain", "my lower back hurts", "sore back again"])
+async def test_a_bare_back_pain_message_asks_what_would_help(chat: Chat, text: str) -> None:
+    [reply] = await chat.say(text)
+    assert reply.topic == "back_hurts" and "diagnose" in reply.text
+    topics = [b.action.removeprefix("faq:") for b in reply.buttons]
+    assert topics == [
+        "relieve_back_pain",
+        "exercise_when_pain",
+        "avoid_with_back_pain",
+        "when_see_doctor",
+    ]
+    [answer] = await chat.press(reply.buttons[3].label)
+    assert answer.kind is Kind.FAQ and answer.topic == "when_see_doctor"
+
+
+async def test_back_pain_with_a_red_flag_is_not_small_talk(chat: Chat) -> None:
+    [reply] = await chat.say("back pain and I can't feel my groin")
+    assert reply.kind is Kind.RED_FLAG
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -388,3 +408,10 @@ async def test_workout_phrasings(chat: Chat, text: str) -> None:
 async def test_a_pain_question_mentioning_today_is_not_a_workout_request(chat: Chat) -> None:
     [reply] = await chat.say("what should I avoid today with my back pain")
     assert reply.kind is not Kind.WORKOUT
+
+
+async def test_what_do_i_do_after_a_question_is_not_a_workout_request(chat: Chat) -> None:
+    [reply] = await chat.say("felt a sharp twinge in my back in the middle of a set, what do i do")
+    assert reply.kind is Kind.FAQ and reply.topic == "pain_during_exercise"
+    [reply] = await chat.say("what should i do today")
+    assert reply.kind is Kind.WORKOUT

@@ -66,6 +66,11 @@ def test_every_claim_has_a_resolvable_source(kb) -> None:
         ),
         ("faq.yaml", lambda d: d["entries"][0].update(sources=[]), "sources"),
         (
+            "smalltalk.yaml",
+            lambda d: d["intents"][0].update(buttons=["no_such_entry"]),
+            "button 'no_such_entry'",
+        ),
+        (
             "faq.yaml",
             lambda d: d["entries"][0].update(sources=["nowhere"]),
             "unknown source 'nowhere'",
@@ -97,6 +102,7 @@ def test_validation_errors_name_file_and_entry(kb_dir: Path, file, mutate, expec
         "plans.yaml": "plans",
         "safety.yaml": None,
         "sources.yaml": "sources",
+        "smalltalk.yaml": "intents",
     }[file]
     entry_id = yaml.safe_load((kb_dir / file).read_text())[first_id][0]["id"] if first_id else None
     edit(kb_dir, file, mutate)
