@@ -25,6 +25,7 @@ class Summary:
     weeks: tuple[tuple[date, int], ...]  # (Monday, sessions) oldest first
     pain_first: int | None
     pain_last: int | None
+    pain_scores: int = 0
 
 
 def summarize(
@@ -66,22 +67,36 @@ def summarize(
         weeks=weeks,
         pain_first=scores[0] if scores else None,
         pain_last=scores[-1] if scores else None,
+        pain_scores=len(scores),
     )
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def render(s: Summary) -> str:
     lines = [
         f"**This week: {s.this_week}/{s.goal} sessions**",
-        f"Streak: {s.current_streak} week(s) meeting the goal (best: {s.best_streak}).",
+        f"Streak: {_n(s.current_streak, 'week')} meeting the goal (best: {s.best_streak}).",
     ]
     if s.pain_last is not None and s.pain_first is not None:
-        trend = (
-            "down" if s.pain_last < s.pain_first else "up" if s.pain_last > s.pain_first else "flat"
-        )
-        lines.append(f"Pain: {s.pain_first} → {s.pain_last}/10 over 8 weeks ({trend}).")
+        if s.pain_scores < 2:
+            lines.append(f"Pain: {s.pain_last}/10 (your first score; log more to see a trend).")
+        else:
+            trend = (
+                "down"
+                if s.pain_last < s.pain_first
+                else "up"
+                if s.pain_last > s.pain_first
+                else "steady"
+            )
+            lines.append(
+                f"Pain: {s.pain_first} → {s.pain_last}/10 over {_n(s.pain_scores, 'score')} "
+                f"({trend})."
+            )
     if s.this_week < s.goal:
-        left = s.goal - s.this_week
-        lines.append(f"{left} more session(s) to hit this week's goal.")
+        lines.append(f"{_n(s.goal - s.this_week, 'more session')} to hit this week's goal.")
     return "\n".join(lines)
 
 

@@ -109,13 +109,21 @@ def render(w: Workout) -> str:
     return "\n".join(x for x in lines if x)
 
 
+def _label_list(label: str, items: list[str]) -> str:
+    """'Cue: keep hips level; move slowly' — one line, items kept apart."""
+    parts = [i.strip().rstrip(".") for i in items]
+    # "Keep hips level; move slowly": later items start lower-case (but not "RDL", "L-sit")
+    parts[1:] = [p[0].lower() + p[1:] if p[1:2].islower() else p for p in parts[1:]]
+    return f"{label}: " + "; ".join(parts)
+
+
 def render_exercise(x: Exercise, cite: str) -> str:
     """How to do one exercise, short enough for a phone."""
     steps = "\n".join(f"{n}. {s}" for n, s in enumerate(x.steps, 1))
     parts = [
         f"**{x.name}** — {x.dose}",
         steps,
-        "Cue: " + " ".join(x.cues),
-        "Avoid: " + " ".join(x.mistakes),
+        _label_list("Cue", x.cues),
+        _label_list("Avoid", x.mistakes),
     ]
     return "\n".join(p for p in (*parts, cite) if p)

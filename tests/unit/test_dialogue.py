@@ -56,6 +56,9 @@ async def test_exercise_how_to(chat: Chat) -> None:
     [reply] = await chat.say("how do I do a bird dog")
     assert reply.kind is Kind.FAQ and reply.topic == "bird_dog"
     assert "1." in reply.text
+    # several cues read as one line with their own breaks, not run together
+    cue = next(line for line in reply.text.splitlines() if line.startswith("Cue"))
+    assert "; " in cue and ". " not in cue
 
 
 async def test_out_of_scope_is_honest(chat: Chat) -> None:

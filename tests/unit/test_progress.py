@@ -42,6 +42,16 @@ def test_pain_trend_and_text() -> None:
     assert "1/3" in text and "6 → 3/10" in text and "down" in text
 
 
+def test_one_pain_score_is_not_a_trend_and_counts_read_naturally() -> None:
+    pain = [PainEntry(7, datetime(2026, 11, 24, tzinfo=UTC))]
+    text = progress.render(progress.summarize(week(0, 2) + week(1, 3), pain, TODAY))
+    assert "Pain: 7/10 (your first score" in text and "→" not in text
+    assert "Streak: 1 week meeting" in text and "1 more session to hit" in text
+    text = progress.render(progress.summarize([], [], TODAY))
+    assert "Streak: 0 weeks meeting" in text and "3 more sessions to hit" in text
+    assert "Pain" not in text
+
+
 def test_chart_is_a_png_with_one_bar_per_week() -> None:
     s = progress.summarize(week(0, 2) + week(3, 3), [], TODAY, chart_weeks=8)
     png = progress.chart_png(s)
