@@ -123,16 +123,23 @@ class Setup:
             for r in await self.answer_other(ctx, text)
             if r.kind not in (Kind.OUT_OF_SCOPE, Kind.SUGGEST)
         ]
+        state = await ctx.get_state()
+        onboarding = state is not None and state.flow == flows.ONBOARDING
         if other:
-            state = await ctx.get_state()
             if state is not None and state.flow in (flows.PAIN, flows.REMINDER_WHEN):
                 await ctx.set_state(None)
+            if onboarding and step is not None:
+                # The side question is answered; put the setup question back within reach.
+                return [*other, self._reask(f"Back to setup: {step.question}", step, skip=True)]
             return other
+        return [self._reask(hint, step, skip=onboarding)]
+
+    @staticmethod
+    def _reask(text: str, step: flows.Step | None, *, skip: bool) -> Reply:
         buttons = step.buttons() if step else ()
-        state = await ctx.get_state()
-        if step and state is not None and state.flow == flows.ONBOARDING:
+        if step is not None and skip:
             buttons = (*buttons, flows.SKIP)
-        return [Reply(hint, buttons, kind=Kind.ONBOARDING, topic="reask")]
+        return Reply(text, buttons, kind=Kind.ONBOARDING, topic="reask")
 
     async def apply_step(self, ctx: Turn, step: str, value: str) -> list[Reply]:
         """Apply an answer to one step (button or typed), then go on: the next question in

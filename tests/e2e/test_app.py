@@ -69,8 +69,8 @@ async def test_profile_logs_and_streak_survive_a_restart(fake, tmp_path: Path) -
         assert "1/3" in done
     # A new process on the same database: the profile, the log and the onboarding step remain.
     async with app(settings):
-        [again] = await say(fake, "did it")
-        assert "already logged" in again
+        again, back = await say(fake, "did it", expect=2)
+        assert "already logged" in again and back.startswith("Back to setup")
         [progress] = await say(fake, "/progress")
         assert fake.sent[-1].photo and "1/3" in progress
         replies = await say(fake, "Gym", expect=2)  # onboarding resumes at the equipment step

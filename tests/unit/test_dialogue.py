@@ -188,6 +188,16 @@ async def test_onboarding_resumes_after_restart(store, make_chat) -> None:
     assert replies[-1].topic == "pain"
 
 
+async def test_a_question_during_onboarding_is_answered_then_setup_resumes(chat: Chat) -> None:
+    await chat.say("/start")
+    answer, back = await chat.say("how long should I hold a plank?")
+    assert answer.kind is Kind.FAQ
+    assert back.text.startswith("Back to setup") and "level" in back.text
+    assert [b.label for b in back.buttons][-1] == "Skip setup"
+    await chat.press("Beginner")
+    assert "equipment" in chat.text
+
+
 async def test_onboarding_can_be_skipped(chat: Chat, store) -> None:
     await chat.say("/start")
     await chat.press("Skip")
