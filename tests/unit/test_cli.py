@@ -95,3 +95,25 @@ def test_unreachable_database_is_one_line_with_the_password_masked() -> None:
     assert p.returncode == 2
     assert "DATABASE_URL" in p.stderr and "hunter2" not in p.stderr + p.stdout
     assert "Traceback" not in p.stderr and p.stderr.strip().count("\n") == 0
+
+
+def test_output_cut_short_by_the_reader_is_not_a_traceback() -> None:
+    # `backbot ask - | head -1`: the reader goes away, then the next answer has nowhere to go.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "-"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdin.write("hi\n")
+    proc.stdin.flush()
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    proc.stdin.write("how long should I hold a plank\n")
+    proc.stdin.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "Exception ignored" not in err, err
