@@ -25,7 +25,7 @@ from bot.adapters.base import Handler
 from bot.config import Settings
 from bot.core.commands import COMMANDS, Command
 from bot.core.types import Address, Incoming, Reply
-from bot.errors import Blocked, RateLimited, SendError, TransientError
+from bot.errors import Blocked, ConfigError, RateLimited, SendError, TransientError
 
 logger = logging.getLogger(__name__)
 
@@ -209,7 +209,7 @@ class DiscordAdapter:
         ready_timeout: float = 30.0,
     ) -> None:
         if settings.discord_token is None:
-            raise ValueError("DISCORD_TOKEN is not set")
+            raise ConfigError("invalid setting DISCORD_TOKEN: not set")
         self.settings = settings
         self.handler = handler
         self.guild_ready_timeout = guild_ready_timeout
