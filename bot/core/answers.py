@@ -40,6 +40,7 @@ class Tuning:
 
 
 SHORTLIST = 40
+PER_TOPIC = 4
 _HOWTO = re.compile(
     r"\bhow (do i|do you|to|should i) (do|perform)\b|\bhow to\b|\b(form|technique|properly|correctly|step by step|cues?)\b"
 )
@@ -99,13 +100,18 @@ class Retriever:
             seen.add((topic, text))
             self._choices.append(_Choice(topic, " ".join(tokens(text)), frozenset(tokens(text))))
         df: dict[str, int] = defaultdict(int)
+        for c in self._choices:
+            for t in c.toks:
+                df[t] += 1
+        n = max(len(self._choices), 1)
+        self._idf = {t: math.log(1 + n / d) for t, d in df.items()}
+        # Lightest phrasings first, so among equal overlaps the most specific one (an exercise's
+        # own name) is met first: the shortlist's sort is stable.
+        self._choices.sort(key=lambda c: sum(self._idf[t] for t in c.toks))
         self._postings: dict[str, list[int]] = defaultdict(list)
         for i, c in enumerate(self._choices):
             for t in c.toks:
-                df[t] += 1
                 self._postings[t].append(i)
-        n = max(len(self._choices), 1)
-        self._idf = {t: math.log(1 + n / d) for t, d in df.items()}
         self._common = {t for t, d in df.items() if d > COMMON_DF * n and n > 50}
         # Topic level: all phrasings of a topic pooled, with IDF over topics.
         self._bags: dict[str, set[str]] = defaultdict(set)
@@ -191,7 +197,7 @@ class Retriever:
             for t in q:
                 for i in self._postings.get(t, ()):
                     acc[i] += self._idf.get(t, 0.0)
-        shortlist = sorted(acc, key=acc.__getitem__, reverse=True)[:SHORTLIST]
+        shortlist = self._shortlist(acc)
         q_text = " ".join(t for t in q if t in self._idf)
         q_set = set(q)
         topic_cover: dict[str, float] = {}
@@ -211,6 +217,22 @@ class Retriever:
                     topic_cover[c.topic],
                 )
             )
+        return out
+
+    def _shortlist(self, acc: dict[int, float]) -> list[int]:
+        """The best-overlapping choices, at most PER_TOPIC per topic, so one word shared by
+        hundreds of phrasings ("deadlift") still brings every topic that uses it; among equal
+        overlaps the shortest phrasing (the exercise's own name) goes first."""
+        order = sorted(acc, key=acc.__getitem__, reverse=True)  # stable: ties keep index order
+        taken: dict[str, int] = defaultdict(int)
+        out: list[int] = []
+        for i in order:
+            topic = self._choices[i].topic
+            if taken[topic] < PER_TOPIC:
+                taken[topic] += 1
+                out.append(i)
+                if len(out) == SHORTLIST:
+                    break
         return out
 
     def search(self, text: str, limit: int = 3) -> list[Match]:

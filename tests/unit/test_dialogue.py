@@ -52,6 +52,21 @@ async def test_typos_and_synonyms_still_find_the_answer(chat: Chat) -> None:
     assert reply.topic == "deadlift_safe_back"
 
 
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("deadlift", "deadlift"),
+        ("plank", "plank"),
+        ("pull ups", "pull_up"),
+        ("how to deadlift", "deadlift"),
+    ],
+)
+async def test_a_bare_exercise_name_opens_its_how_to(chat: Chat, text: str, topic: str) -> None:
+    # One word shared by many phrasings must not crowd the exercise itself out of the shortlist.
+    [reply] = await chat.say(text)
+    assert reply.topic == topic and "1." in reply.text
+
+
 async def test_exercise_how_to(chat: Chat) -> None:
     [reply] = await chat.say("how do I do a bird dog")
     assert reply.kind is Kind.FAQ and reply.topic == "bird_dog"
