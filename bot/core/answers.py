@@ -273,7 +273,8 @@ def kb_choices(
         out.append((topic, question))
         out.extend((topic, a) for a in alternates)
     for topic, name, aliases in exercises:
-        for n in (name, *aliases):
-            out.append((topic, n))
-            out.append((topic, f"how to do {n} form technique"))
+        out.extend((topic, n) for n in (name, *aliases))
+        # One how-to phrasing per exercise: one per alias would make "form" and "technique"
+        # so common that they stop finding candidates at all.
+        out.append((topic, f"how to do {name} form technique"))
     return out
