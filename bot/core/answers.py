@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.core.text import Normalizer, tokens
+from bot.core.text import Normalizer, stem, tokens
 
 
 # Weights and thresholds tuned on tests/data/dev_questions.jsonl with `backbot kb eval`.
@@ -71,6 +71,11 @@ class _Choice:
     toks: frozenset[str]
 
 
+def _name_key(normalized: str) -> str:
+    """Every word kept (so "why side planks" is not the name "side planks"), plurals folded."""
+    return " ".join(stem(w) for w in normalized.split())
+
+
 class Retriever:
     """Finds the knowledge-base topic a message asks about."""
 
@@ -83,12 +88,24 @@ class Retriever:
         off_topic: Iterable[str] = (),
         not_back: Iterable[str] = (),
         back_words: Iterable[str] = (),
-        howto_topics: Iterable[str] = (),
+        exercise_names: Mapping[str, Sequence[str]] | None = None,
         tuning: Tuning | None = None,
     ) -> None:
         self.normalize = normalizer
         self._off_topic = [re.compile(p) for p in off_topic]
-        self._howto_topics = frozenset(howto_topics)
+        names = exercise_names or {}
+        self._howto_topics = frozenset(names)
+        # A message that is just an exercise's name ("side planks") opens that exercise.
+        self._by_name = {_name_key(normalizer(n)): topic for topic, ns in names.items() for n in ns}
+        self._by_name.pop("", None)
+        # Our own names that mention another body part ("knee to chest", "opposite arm leg
+        # raise"): a message that uses one is not off-topic.
+        phrases = sorted({normalizer(n) for ns in names.values() for n in ns} - {""}, key=len)
+        self._own = (
+            re.compile(r"\b(" + "|".join(map(re.escape, reversed(phrases))) + r")\b")
+            if phrases
+            else None
+        )
         self._not_back = [re.compile(p) for p in not_back]
         self.tuning = tuning or Tuning()
         self._choices: list[_Choice] = []
@@ -167,6 +184,8 @@ class Retriever:
         t = self._prepare(text)
         if not any(p.search(t) for p in self._off_topic):
             return False
+        if self._own is not None and self._own.search(t):
+            return False
         return not any(tok in self._back for tok in self.query_tokens(text))
 
     def in_domain(self, text: str) -> bool:
@@ -237,6 +256,9 @@ class Retriever:
 
     def search(self, text: str, limit: int = 3) -> list[Match]:
         """The best `limit` topics for a message, best first."""
+        named = self._by_name.get(_name_key(self._prepare(text)))
+        if named is not None:
+            return [Match(named, 1.0)]
         tn = self.tuning
         howto = tn.howto_bonus if _HOWTO.search(self.normalize(text)) else 0.0
         best: dict[str, float] = {}

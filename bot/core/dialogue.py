@@ -83,7 +83,7 @@ class Dialogue:
             off_topic=kb.smalltalk.off_topic,
             not_back=kb.smalltalk.not_back,
             back_words=kb.smalltalk.domain_words,
-            howto_topics=kb.exercises,
+            exercise_names={x.id: (x.name, *x.aliases) for x in kb.exercises.values()},
             tuning=tuning,
         )
         self.triage = Triage.build(kb.safety)

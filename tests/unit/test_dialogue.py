@@ -59,12 +59,34 @@ async def test_typos_and_synonyms_still_find_the_answer(chat: Chat) -> None:
         ("plank", "plank"),
         ("pull ups", "pull_up"),
         ("how to deadlift", "deadlift"),
+        ("side planks", "side_plank"),
+        ("good mornings?", "good_morning"),
+        # names that mention another body part are still ours, not "we don't cover knees"
+        ("knee to chest", "knee_to_chest"),
+        ("opposite arm leg raise", "bird_dog"),
     ],
 )
 async def test_a_bare_exercise_name_opens_its_how_to(chat: Chat, text: str, topic: str) -> None:
     # One word shared by many phrasings must not crowd the exercise itself out of the shortlist.
     [reply] = await chat.say(text)
     assert reply.topic == topic and "1." in reply.text
+
+
+async def test_every_exercise_name_and_alias_opens_its_how_to(make_chat, kb) -> None:
+    chat = make_chat(flood=FloodGate(limit=10_000))  # hundreds of messages, one user
+    wrong = []
+    for x in kb.exercises.values():
+        for name in (x.name, *x.aliases):
+            [reply] = await chat.say(name)
+            # "Good morning" on its own is a greeting; "good mornings" is the exercise (above).
+            if reply.topic != x.id and name.lower() != "good morning":
+                wrong.append((name, x.id, reply.topic))
+    assert wrong == []
+
+
+async def test_a_question_about_an_exercise_is_not_its_name(chat: Chat) -> None:
+    [reply] = await chat.say("why do side planks")
+    assert reply.topic == "side_plank_benefits"
 
 
 async def test_exercise_how_to(chat: Chat) -> None:
