@@ -151,6 +151,9 @@ class Smalltalk(_Model):
     intents: list[SmalltalkIntent] = Field(min_length=1)
     scope: str
     domain_words: list[str] = Field(min_length=10)
+    # The narrower list that overrides an off-topic match ("neck AND back pain" is ours, "knee
+    # pain" is not): words about the back itself, not pain words. Empty: domain_words.
+    back_words: list[str] = []
     # Regexes (on cleaned text) for topics we do not cover; a message matching one and using
     # no domain word is out of scope ("best biceps workout", "leg day routine").
     off_topic: list[str] = []

@@ -18,7 +18,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.core.text import Normalizer, stem, tokens
+from bot.core.text import Normalizer, clean, stem, tokens
 
 
 # Weights and thresholds tuned on tests/data/dev_questions.jsonl with `backbot kb eval`.
@@ -147,7 +147,9 @@ class Retriever:
         self._unknown_idf = self.tuning.unknown_idf * max(self._idf.values(), default=1.0)
         self._domain = frozenset(tokens(" ".join(normalizer(w) for w in domain_words)))
         # The narrower list that overrides an off-topic match ("neck AND back pain" is ours).
-        self._back = frozenset(tokens(" ".join(normalizer(w) for w in back_words))) or self._domain
+        # Compared with the words as written, before synonyms: "six pack" becomes "core" and
+        # "pullup" becomes "pull up", which would make "core" or "up" look like back words.
+        self._back = frozenset(tokens(" ".join(clean(w) for w in back_words))) or self._domain
         self._correct = lru_cache(maxsize=4096)(self._correct_uncached)
 
     def _correct_uncached(self, tok: str) -> str | None:
@@ -182,11 +184,14 @@ class Retriever:
     def off_topic(self, text: str) -> bool:
         """About something we do not cover, with no word that ties it to the back."""
         t = self._prepare(text)
-        if not any(p.search(t) for p in self._off_topic):
+        raw = clean(text)
+        for p in self._not_back:
+            raw = p.sub(" ", raw)
+        if not any(p.search(t) or p.search(raw) for p in self._off_topic):
             return False
         if self._own is not None and self._own.search(t):
             return False
-        return not any(tok in self._back for tok in self.query_tokens(text))
+        return not any(tok in self._back for tok in tokens(raw))
 
     def in_domain(self, text: str) -> bool:
         return any(t in self._domain for t in self.query_tokens(text))

@@ -82,7 +82,7 @@ class Dialogue:
             ],
             off_topic=kb.smalltalk.off_topic,
             not_back=kb.smalltalk.not_back,
-            back_words=kb.smalltalk.domain_words,
+            back_words=kb.smalltalk.back_words or kb.smalltalk.domain_words,
             exercise_names={x.id: (x.name, *x.aliases) for x in kb.exercises.values()},
             tuning=tuning,
         )

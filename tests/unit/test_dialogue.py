@@ -103,6 +103,24 @@ async def test_out_of_scope_is_honest(chat: Chat) -> None:
     assert reply.kind is Kind.OUT_OF_SCOPE
 
 
+@pytest.mark.parametrize(
+    "text", ["knee pain when squatting", "how do i get a six pack", "neck pain after sleeping"]
+)
+async def test_other_body_parts_are_out_of_scope_even_with_pain_words(
+    chat: Chat, text: str
+) -> None:
+    [reply] = await chat.say(text)
+    assert reply.kind is Kind.OUT_OF_SCOPE
+
+
+@pytest.mark.parametrize(
+    "text", ["neck and lower back pain after sleeping", "shoulder press with a sore lumbar"]
+)
+async def test_a_back_word_keeps_a_mixed_message_ours(chat: Chat, text: str) -> None:
+    [reply] = await chat.say(text)
+    assert reply.kind is Kind.FAQ
+
+
 async def test_suggestion_buttons_lead_to_answers(make_chat) -> None:
     # Thresholds set so nothing is answered outright: every match becomes a suggestion.
     chat = make_chat(tuning=Tuning(answer_at=1.01, suggest_at=0.2))
