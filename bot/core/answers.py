@@ -185,13 +185,18 @@ class Retriever:
         """About something we do not cover, with no word that ties it to the back."""
         t = self._prepare(text)
         raw = clean(text)
-        for p in self._not_back:
-            raw = p.sub(" ", raw)
         if not any(p.search(t) or p.search(raw) for p in self._off_topic):
             return False
         if self._own is not None and self._own.search(t):
             return False
-        return not any(tok in self._back for tok in tokens(raw))
+        return not self.mentions_back(text)
+
+    def mentions_back(self, text: str) -> bool:
+        """Uses a word about the back itself (spine, lumbar, back, ...), as written."""
+        raw = clean(text)
+        for p in self._not_back:
+            raw = p.sub(" ", raw)
+        return any(tok in self._back for tok in tokens(raw))
 
     def in_domain(self, text: str) -> bool:
         return any(t in self._domain for t in self.query_tokens(text))

@@ -27,6 +27,7 @@ from bot.core.messages import (
     NOT_ENGLISH,
     SLOW_DOWN,
     SORRY_STORAGE,
+    UNCLEAR,
 )
 from bot.core.ports import FlowState, Profile, Store, UserKey
 from bot.core.reminding import Reminding
@@ -77,7 +78,7 @@ class Dialogue:
             # Exercise names and FAQ tags are in the domain too ("bird dog", "pilates").
             [
                 *kb.smalltalk.domain_words,
-                *(n for x in kb.exercises.values() for n in (x.name, *x.aliases)),
+                *(x.name for x in kb.exercises.values()),
                 *(t for e in kb.faq for t in e.tags),
             ],
             off_topic=kb.smalltalk.off_topic,
@@ -290,6 +291,10 @@ class Dialogue:
         letters = [c for c in text if c.isalpha()]
         if letters and sum(not c.isascii() for c in letters) > len(letters) / 2:
             return Reply(NOT_ENGLISH, HOME_BUTTONS, kind=Kind.OUT_OF_SCOPE)
+        if self.retriever.mentions_back(text):
+            # About the back, but no answer fits well enough: say so, rather than "I only
+            # cover back training" to someone who just asked about their back.
+            return Reply(UNCLEAR, HOME_BUTTONS, kind=Kind.OUT_OF_SCOPE, topic="unclear")
         return Reply(
             self.kb.smalltalk.scope + '\nTry /today, or ask "what should I avoid with back pain?"',
             HOME_BUTTONS,

@@ -27,3 +27,9 @@ NON_TEXT = "I can only read text. Ask me about back training, or try /today for 
 NOT_ENGLISH = "Sorry, I only understand English for now. Try /help to see what I can do."
 SLOW_DOWN = "You're sending messages faster than I can coach 🙂 Give me a few seconds."
 HOME_BUTTONS = (Button("Today's workout", "today"), Button("Help", "help"))
+
+UNCLEAR = (
+    "I'm not sure which answer fits that one. Could you ask it another way, with the exercise "
+    'or the situation in a few words? For example: "what should I avoid with back pain?", '
+    '"is it normal to be sore after deadlifts?" or "how do I do a bird dog?"'
+)

@@ -101,6 +101,14 @@ async def test_exercise_how_to(chat: Chat) -> None:
 async def test_out_of_scope_is_honest(chat: Chat) -> None:
     [reply] = await chat.say("what's the weather in Paris tomorrow")
     assert reply.kind is Kind.OUT_OF_SCOPE
+    assert "I cover back training" in reply.text
+
+
+async def test_an_unclear_back_question_asks_to_rephrase(chat: Chat) -> None:
+    # About the back but matching nothing: not "I only cover back training".
+    [reply] = await chat.say("what about my spine and the moon")
+    assert reply.kind is Kind.OUT_OF_SCOPE and reply.topic == "unclear"
+    assert "another way" in reply.text and "I cover back training" not in reply.text
 
 
 @pytest.mark.parametrize(
