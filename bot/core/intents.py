@@ -38,6 +38,8 @@ _WORKOUT = [
         r"\b(give|gimme|send|show) me\b.{0,30}\b(workout|session|routine)\b",
         r"\bwhat s on (for )?today\b",
         r"\b(my|a) (back )?workout (pls|please|plz)\b",
+        r"^(whats |what s |what is )?(the |my |todays |today s )?(back )?(workout|session) of the day\b",
+        r"^wod\b",
     )
 ]
 # Loose form: "today" plus a word about the session, unless the message is about pain.
@@ -72,9 +74,15 @@ _PROGRESS = [
         r"\bhow (is|s) my (week|month|training) (going|looking)\b",
         r"\bhows my (week|progress|training)\b",
         r"\bshow (me )?my (history|log|logs|workouts|sessions)\b",
+        r"\bhow many (days|weeks|sessions|workouts|times) in a row\b",
+        r"\b(what s|whats|what is) my (streak|record|best streak)\b",
     )
 ]
-_HELP = re.compile(r"^(help|what can you do|commands|menu|options|how does this work)$")
+_HELP = re.compile(
+    r"^(help|what can you do|commands|menu|options|how does this work"
+    r"|(what are|show me|list|list of) (the |your |all )?(the )?(commands|options)"
+    r"|how do i use (this|you|backbot|the bot))$"
+)
 
 
 def is_workout_request(t: str) -> bool:

@@ -182,6 +182,12 @@ async def test_odd_input_gets_one_friendly_reply(chat: Chat, text: str) -> None:
     assert replies[0].text.strip()
 
 
+@pytest.mark.parametrize("text", ["help", "what are the commands?", "how do I use this"])
+async def test_help_in_words(chat: Chat, text: str) -> None:
+    [reply] = await chat.say(text)
+    assert "/today" in reply.text and "/remind" in reply.text
+
+
 async def test_unknown_command(chat: Chat) -> None:
     [reply] = await chat.say("/frobnicate now")
     assert "/frobnicate" in reply.text and "/today" in reply.text
@@ -460,6 +466,7 @@ async def test_pain_question_during_onboarding_resumes_onboarding(chat: Chat) ->
         "am I on track?",
         "how's my week looking",
         "show my chart",
+        "how many days in a row have I trained",
     ],
 )
 async def test_progress_phrasings(chat: Chat, text: str) -> None:
@@ -474,6 +481,7 @@ async def test_progress_phrasings(chat: Chat, text: str) -> None:
         "workout pls",
         "send me today's exercises",
         "what am I doing today?",
+        "workout of the day?",
     ],
 )
 async def test_workout_phrasings(chat: Chat, text: str) -> None:
