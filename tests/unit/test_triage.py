@@ -19,6 +19,7 @@ SETS = [
     "redflag_fresh3",
     "redflag_fresh4",
     "redflag_fresh5",
+    "redflag_fresh6",
 ]
 
 
@@ -45,6 +46,11 @@ def test_red_flag_recall_and_false_alarms(kb, name: str) -> None:
         "can't sleep the night before a comp cos of nerves",
         "my bum goes numb on long rides but it's fine as soon as I get off the bike",
         "tripped over the lead, didn't actually fall. how many sets of rows?",
+        # someone else's illness, and the user only asks about training
+        "my mum beat breast cancer last year and it inspired me to get fit",
+        "my friend had a heart attack last year. good back routine?",
+        "fell behind on my program, back a bit stiff from travelling",
+        "broke L1 in a car crash 12 years ago, fully healed. can I squat?",
     ],
 )
 def test_negations_and_idioms_are_not_red_flags(kb, text: str) -> None:
@@ -61,6 +67,9 @@ def test_negations_and_idioms_are_not_red_flags(kb, text: str) -> None:
         ("sat on nothing — no feeling in my bum at all, back is bad", "cauda_equina"),
         # an exception ("sick of planks") does not reach across a sentence break
         ("back pain on one side and I feel shivery and sick. exercises?", "fever"),
+        # a relative's illness with their own back pain, or the user's own history, still counts
+        ("my dad had prostate cancer, now he's getting back pain", "cancer_history"),
+        ("I had breast cancer, my mum says I should ask, my back hurts", "cancer_history"),
     ],
 )
 def test_negation_stops_at_the_clause(kb, text: str, flag: str) -> None:
