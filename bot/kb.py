@@ -130,8 +130,24 @@ class RedFlag(_Model):
         return v
 
 
+class Watch(_Model):
+    """The net under the red-flag patterns: a message that pairs a word often found in red flags
+    with back or pain words, but raised no flag, gets `message` after its answer."""
+
+    message: str = Field(max_length=400)
+    patterns: list[str] = Field(min_length=1)
+    needs: list[str] = Field(min_length=1)
+
+    @field_validator("patterns", "needs")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        _check_regexes(v)
+        return v
+
+
 class Safety(_Model):
     red_flags: list[RedFlag] = Field(min_length=1)
+    watch: Watch | None = None
     urgent_header: str
     urgent_footer: str
     negations: list[str] = []

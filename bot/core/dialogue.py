@@ -258,7 +258,13 @@ class Dialogue:
             return await self._progress(ctx)
         if intents.is_workout_request(t):
             return await self._today(ctx)
-        return self._answer_free_text(text) or [self._fallback(text)]
+        replies = self._answer_free_text(text) or [self._fallback(text)]
+        watch = self.kb.safety.watch
+        if watch is not None and self.triage.worth_a_safety_check(text):
+            replies.append(
+                Reply(watch.message, (self._topic_button("when_see_doctor"),), kind=Kind.FAQ)
+            )
+        return replies
 
     def _answer_free_text(self, text: str) -> list[Reply]:
         """Small talk, then retrieval. Callers have already run red-flag triage on `text`."""

@@ -34,6 +34,7 @@ class Triage:
     safety: Safety
     _compiled: tuple[_Compiled, ...]
     _negations: frozenset[str]
+    _watch: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
 
     @classmethod
     def build(cls, safety: Safety) -> Triage:
@@ -47,7 +48,16 @@ class Triage:
             for rf in safety.red_flags
         )
         negs = frozenset(clean(n) for n in safety.negations if clean(n))
-        return cls(safety, compiled, negs)
+        w = safety.watch
+        watch = (_compile(w.patterns), _compile(w.needs)) if w else ((), ())
+        return cls(safety, compiled, negs, watch)
+
+    def worth_a_safety_check(self, text: str) -> bool:
+        """No red flag, but a word that often comes with one, next to back or pain words
+        ("my leg feels weird and my back hurts"): worth a one-line reminder of the red flags."""
+        words, needs = self._watch
+        t = clean(text)
+        return any(p.search(t) for p in words) and any(p.search(t) for p in needs)
 
     def check(self, text: str) -> list[RedFlag]:
         """Every red flag the message raises, in knowledge-base order (empty if none)."""

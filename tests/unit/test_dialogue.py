@@ -34,6 +34,16 @@ async def test_red_flag_interrupts_onboarding(chat: Chat) -> None:
     assert reply.kind is Kind.RED_FLAG
 
 
+async def test_a_symptom_word_without_a_red_flag_gets_a_safety_line(chat: Chat) -> None:
+    # No pattern fires, but "dizzy" next to back pain is worth a reminder of the red flags.
+    answer, check = await chat.say("my lower back aches and I get dizzy sometimes, what stretches?")
+    assert answer.kind is not Kind.RED_FLAG
+    assert check.text.startswith("Safety check") and "see a doctor" in check.text
+    assert [b.action for b in check.buttons] == ["faq:when_see_doctor"]
+    # An ordinary question gets just its answer.
+    assert len(await chat.say("how long should I hold a plank?")) == 1
+
+
 async def test_negated_symptom_is_not_a_red_flag(chat: Chat) -> None:
     replies = await chat.say("no numbness or bladder problems, just a dull ache after deadlifts")
     assert replies[0].kind is not Kind.RED_FLAG

@@ -71,6 +71,11 @@ def test_every_claim_has_a_resolvable_source(kb) -> None:
             "button 'no_such_entry'",
         ),
         (
+            "safety.yaml",
+            lambda d: d["watch"].update(patterns=["(unclosed"]),
+            "not a valid regex",
+        ),
+        (
             "faq.yaml",
             lambda d: d["entries"][0].update(sources=["nowhere"]),
             "unknown source 'nowhere'",
