@@ -32,7 +32,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiolimiter import AsyncLimiter
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from bot.storage.store import SqlStore
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # How long stop() waits for a running tick to finish before cancelling it.
 STOP_GRACE_SECONDS = 5.0
@@ -198,6 +200,7 @@ class ReminderScheduler:
         # Only PostgreSQL has advisory locks; on SQLite one process is the sender by assumption.
         self.uses_lock = sender_lock and self.repo.dialect == "postgresql"
         self._lease: SenderLease | None = None
+        self._writes: set[asyncio.Future[Any]] = set()
         self._gates: dict[str, _Gate] = {}
         self._inflight: set[int] = set()  # delivery ids this process owns right now
         self._not_before: dict[int, datetime] = {}  # failed delivery id -> next retry
@@ -371,8 +374,10 @@ class ReminderScheduler:
                     logger.warning("lost the sender lock mid fan-out; no more claims this tick")
                     self._lease = None
                     break
-                batch = await self.repo.claim_due(
-                    now, limit=self.batch_size, missed_before=cutoff, platforms=self.senders
+                batch = await self._write(
+                    self.repo.claim_due(
+                        now, limit=self.batch_size, missed_before=cutoff, platforms=self.senders
+                    )
                 )
                 for c in batch:
                     stats.claimed += 1
@@ -398,6 +403,9 @@ class ReminderScheduler:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            # Let interrupted writes commit (a claimed batch that was never queued stays pending
+            # for recovery) before recording the sends, which may need the same write lock.
+            await asyncio.gather(*self._writes, return_exceptions=True)
             # Shielded: a cancelled tick (shutdown) still records what it already sent.
             await asyncio.shield(marks.flush())
             # Whatever else is still in flight was not sent: it stays 'pending' for recovery.
@@ -470,9 +478,21 @@ class ReminderScheduler:
         await self._outcome(self.repo.mark_failed(c.delivery_id, attempts, error), c)
         logger.warning("reminder %s failed after %d attempts: %s", c.delivery_id, attempts, error)
 
+    def _write(self, write: Awaitable[T]) -> Awaitable[T]:
+        """Run a database write to its end even if the awaiting task is cancelled.
+
+        Cancelling a write mid-transaction can strand its connection with the transaction open;
+        on SQLite that holds the database's write lock, and no later write (the sent marks)
+        gets through. `_fan_out` waits for these before it returns.
+        """
+        task = asyncio.ensure_future(write)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        return asyncio.shield(task)
+
     async def _outcome(self, write: Awaitable[None], c: Claim) -> None:
         try:
-            await write
+            await self._write(write)
         except Exception as e:
             # The row stays 'pending'; recovery picks it up again within grace.
             logger.error("could not record the outcome of reminder %s: %s", c.delivery_id, e)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -114,6 +115,32 @@ async def test_restart_after_crash_mid_fan_out_finishes_exactly_once(
     rows = await deliveries(restarted)
     assert sorted(r["user_id"] for r in rows) == sorted(ids)
     assert {r["status"] for r in rows} == {"sent"}
+
+
+async def test_a_claim_interrupted_by_a_crash_still_commits(
+    store: SqlStore, make_scheduler: MakeScheduler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first send crashes while the producer is inside its second (slow) claim. Cancelling
+    # that claim mid-transaction could strand it with SQLite's write lock held; it must instead
+    # run to its end (its batch stays pending for recovery) before the tick gives up.
+    await seed(store, 30)
+    sched = make_scheduler(store, FakeSender(crash_after=0), batch_size=10, concurrency=2)
+    real = sched.repo.claim_due
+    calls = 0
+
+    async def slow_second_claim(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            await asyncio.sleep(0.2)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(sched.repo, "claim_due", slow_second_claim)
+    with pytest.raises(SimulatedCrash):
+        await sched.tick(WED_1800)
+    assert calls == 2
+    assert len(await deliveries(store)) == 20  # both claimed batches are on record
+    await sched.stop()
 
 
 async def test_cancelled_tick_is_finished_by_the_next_scheduler(
