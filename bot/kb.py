@@ -137,6 +137,7 @@ class Watch(_Model):
     message: str = Field(max_length=400)
     patterns: list[str] = Field(min_length=1)
     needs: list[str] = Field(min_length=1)
+    button: str | None = None  # an FAQ id offered under the message
 
     @field_validator("patterns", "needs")
     @classmethod
@@ -381,6 +382,8 @@ def _load(d: Path) -> tuple[KnowledgeBase | None, list[str]]:
         p.add("plans.yaml", None, "needs a gentle plan (gentle: true) for pain days")
     if safety is not None:
         need_sources("safety.yaml", "sources", safety.sources)
+        if safety.watch and safety.watch.button and safety.watch.button not in topic_ids:
+            p.add("safety.yaml", "watch", f"button '{safety.watch.button}' is not a known entry")
         for rf in safety.red_flags:
             need_sources("safety.yaml", rf.id, rf.sources)
     if smalltalk is not None:

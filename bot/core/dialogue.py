@@ -261,9 +261,8 @@ class Dialogue:
         replies = self._answer_free_text(text) or [self._fallback(text)]
         watch = self.kb.safety.watch
         if watch is not None and self.triage.worth_a_safety_check(text):
-            replies.append(
-                Reply(watch.message, (self._topic_button("when_see_doctor"),), kind=Kind.FAQ)
-            )
+            button = (self._topic_button(watch.button),) if watch.button else ()
+            replies.append(Reply(watch.message, button, kind=Kind.FAQ, topic="safety_check"))
         return replies
 
     def _answer_free_text(self, text: str) -> list[Reply]:

@@ -76,6 +76,11 @@ def test_every_claim_has_a_resolvable_source(kb) -> None:
             "not a valid regex",
         ),
         (
+            "safety.yaml",
+            lambda d: d["watch"].update(button="no_such_entry"),
+            "button 'no_such_entry'",
+        ),
+        (
             "faq.yaml",
             lambda d: d["entries"][0].update(sources=["nowhere"]),
             "unknown source 'nowhere'",
