@@ -12,6 +12,9 @@ _NEGATION_WINDOW = 3  # words before a match that can cancel it ("no numbness")
 # A negation reaches only to the end of its clause: in "not hungry, weight's dropping off"
 # the "not" says nothing about the weight. Clause breaks become this marker word.
 _CLAUSE = "xclausex"
+# A checklist answered "no" ("Cancer? No. Fall? No. Fever? No."): the items are denied, not
+# reported, so they are dropped before matching.
+_DENIED = re.compile(r"\b[\w' ]{1,30}\?\s*(no|nope|nah|none|never)(?=\s*([.!,;]|$))", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[,.;:!?()\n\u2013\u2014]+|\s-+\s|\b(but|and then|although|though)\b")
 
 
@@ -64,7 +67,7 @@ class Triage:
         if not text:
             return []
         # Two spellings of the same message, so "can't" matches both "cant" and "can t".
-        marked = _CLAUSE_BREAK.sub(f" {_CLAUSE} ", text.lower())
+        marked = _CLAUSE_BREAK.sub(f" {_CLAUSE} ", _DENIED.sub(" ", text).lower())
         forms = {clean(marked), re.sub(r"[^\w]+|_", " ", marked).strip()}
         found: list[RedFlag] = []
         for c in self._compiled:

@@ -22,8 +22,9 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEV = DATA_DIR / "dev_questions.jsonl"
 HOLDOUT = DATA_DIR / "holdout_questions.jsonl"
 HOLDOUT2 = DATA_DIR / "holdout2_questions.jsonl"
-SETS = [DEV, HOLDOUT, HOLDOUT2]
-SET_IDS = ["dev", "holdout", "holdout2"]
+HOLDOUT3 = DATA_DIR / "holdout3_questions.jsonl"
+SETS = [DEV, HOLDOUT, HOLDOUT2, HOLDOUT3]
+SET_IDS = ["dev", "holdout", "holdout2", "holdout3"]
 
 KINDS = frozenset(
     {"faq", "red_flag", "workout", "reminder", "progress", "smalltalk", "out_of_scope", "command"}
@@ -306,7 +307,9 @@ def test_no_duplicates_across_files() -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "minimum"), [(DEV, 280), (HOLDOUT, 100), (HOLDOUT2, 100)], ids=SET_IDS
+    ("path", "minimum"),
+    [(DEV, 280), (HOLDOUT, 100), (HOLDOUT2, 100), (HOLDOUT3, 100)],
+    ids=SET_IDS,
 )
 def test_size_and_every_kind_present(path: Path, minimum: int) -> None:
     rows, _ = load(path)

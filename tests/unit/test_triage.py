@@ -14,12 +14,14 @@ SETS = [
     "dev_questions",
     "holdout_questions",
     "holdout2_questions",
+    "holdout3_questions",
     "redflag_fresh",
     "redflag_fresh2",
     "redflag_fresh3",
     "redflag_fresh4",
     "redflag_fresh5",
     "redflag_fresh6",
+    "redflag_fresh7",
 ]
 
 
@@ -51,6 +53,10 @@ def test_red_flag_recall_and_false_alarms(kb, name: str) -> None:
         "my friend had a heart attack last year. good back routine?",
         "fell behind on my program, back a bit stiff from travelling",
         "broke L1 in a car crash 12 years ago, fully healed. can I squat?",
+        # a checklist answered "no"
+        "Cancer? No. Fall? No. Fever? No. Just a stiff back from sitting",
+        # "poor" is not "poo"
+        "can't sleep before comps, does poor sleep slow recovery?",
     ],
 )
 def test_negations_and_idioms_are_not_red_flags(kb, text: str) -> None:
@@ -70,6 +76,8 @@ def test_negations_and_idioms_are_not_red_flags(kb, text: str) -> None:
         # a relative's illness with their own back pain, or the user's own history, still counts
         ("my dad had prostate cancer, now he's getting back pain", "cancer_history"),
         ("I had breast cancer, my mum says I should ask, my back hurts", "cancer_history"),
+        # a denied item does not hide the next, reported one
+        ("Any fever? No, but I can't pee and my back hurts", "cauda_equina"),
     ],
 )
 def test_negation_stops_at_the_clause(kb, text: str, flag: str) -> None:
