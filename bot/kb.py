@@ -162,6 +162,15 @@ class SmalltalkIntent(_Model):
     replies: list[str] = Field(min_length=1)
     # FAQ or exercise ids offered as buttons under the reply
     buttons: list[str] = []
+    # Looser regexes for longer chat ("good morning coach, hope you're well"): they count only
+    # when retrieval finds no answer and the message names nothing about the back.
+    openers: list[str] = []
+
+    @field_validator("patterns", "openers")
+    @classmethod
+    def _compiles(cls, v: list[str]) -> list[str]:
+        _check_regexes(v)
+        return v
 
 
 class Smalltalk(_Model):

@@ -37,7 +37,7 @@ from bot.core.text import Normalizer, clean
 from bot.core.turn import Defaults, Turn
 from bot.core.types import Button, Incoming, Kind, Reply
 from bot.errors import StorageUnavailable
-from bot.kb import KnowledgeBase, RedFlag
+from bot.kb import KnowledgeBase, RedFlag, SmalltalkIntent
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,11 @@ class Dialogue:
         self.triage = Triage.build(kb.safety)
         self.smalltalk = [
             (it, tuple(re.compile(p) for p in it.patterns)) for it in kb.smalltalk.intents
+        ]
+        self.openers = [
+            (it, tuple(re.compile(p) for p in it.openers))
+            for it in kb.smalltalk.intents
+            if it.openers
         ]
         self.faq = {e.id: e for e in kb.faq}
         self.reminding = Reminding(store, self.defaults)
@@ -270,10 +275,12 @@ class Dialogue:
         t = clean(text)
         for intent, patterns in self.smalltalk:
             if any(p.search(t) for p in patterns):
-                reply = intent.replies[zlib.crc32(t.encode()) % len(intent.replies)]
-                buttons = tuple(self._topic_button(b) for b in intent.buttons)
-                return [Reply(reply, buttons, kind=Kind.SMALLTALK, topic=intent.id)]
+                return [self._smalltalk(intent, t)]
         result = self.retriever.decide(text[:MAX_QUERY_CHARS])
+        if result.answer is None and not self.retriever.mentions_back(text):
+            for intent, patterns in self.openers:
+                if any(p.search(t) for p in patterns):
+                    return [self._smalltalk(intent, t)]
         if result.answer is not None:
             topic, score = result.answer.topic, result.answer.score
             if topic in self.faq:
@@ -291,6 +298,11 @@ class Dialogue:
                 )
             ]
         return []
+
+    def _smalltalk(self, intent: SmalltalkIntent, t: str) -> Reply:
+        reply = intent.replies[zlib.crc32(t.encode()) % len(intent.replies)]
+        buttons = tuple(self._topic_button(b) for b in intent.buttons)
+        return Reply(reply, buttons, kind=Kind.SMALLTALK, topic=intent.id)
 
     def _fallback(self, text: str) -> Reply:
         letters = [c for c in text if c.isalpha()]

@@ -40,12 +40,15 @@ _WORKOUT = [
         r"\b(my|a) (back )?workout (pls|please|plz)\b",
         r"^(whats |what s |what is )?(the |my |todays |today s )?(back )?(workout|session) of the day\b",
         r"^wod\b",
+        r"\b(got|have) (\w+ ){0,2}lined up for me\b",
+        r"\b(routine|workout|session|plan|training)\b (\w+ ){0,4}(for me|lined up)\b"
+        r"(\s+\w+){0,3}\s+(today|tonight|this (morning|afternoon|evening))\b",
     )
 ]
 # Loose form: "today" plus a word about the session, unless the message is about pain.
-_TODAY = re.compile(r"\b(today|todays|tonight)\b")
+_TODAY = re.compile(r"\b(today|todays|tonight|2day|tday|2nite|tonite)\b")
 _SESSION_WORDS = re.compile(
-    r"\b(plan|session|exercises|doing|menu|workout|routine|train|training|do)\b"
+    r"\b(plan|session|exercises|doing|doin|menu|workout|routine|train|training|do)\b"
 )
 _NOT_SESSION = re.compile(r"\b(pain|hurt\w*|avoid|safe|sore\w*|ache\w*|injur\w*|why|stiff)\b")
 _LOG = [
@@ -55,6 +58,10 @@ _LOG = [
         r"^(i )?(just )?(finished|completed|did|done with) (my |the |today s |todays )?(back )?(workout|session|training)\b",
         r"\blog (my |a |the |today s |todays )?(back )?(workout|session|training)\b",
         r"^(i )?(trained|worked out) today\b",
+        r"\bmark (today|it|this|my (workout|session|training)|today s (workout|session))"
+        r" (as )?(done|complete|completed|finished)\b",
+        r"^(i )?(just )?(finished|completed|done) (all )?(my |the |today s |todays )?"
+        r"(sets|exercises|reps)\b",
     )
 ]
 _PAIN = re.compile(
@@ -71,6 +78,8 @@ _PROGRESS = [
         r"\bhow many (sessions|workouts|times)\b.{0,30}\b(have i|did i|this week|so far|done)\b",
         r"\b(weekly|this weeks|week s|weeks) (summary|report|stats|recap)\b",
         r"\bam i on (track|target)\b",
+        r"\bhow (ve|have) i been (doing|getting on)\b",
+        r"\bon track or (slacking|falling behind|behind)\b",
         r"\bhow (is|s) my (week|month|training) (going|looking)\b",
         r"\bhows my (week|progress|training)\b",
         r"\bshow (me )?my (history|log|logs|workouts|sessions)\b",

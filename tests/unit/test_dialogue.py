@@ -153,6 +153,32 @@ async def test_smalltalk(chat: Chat) -> None:
     assert reply.kind is Kind.SMALLTALK
 
 
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("good evening coach, hope the day treated you well", "greeting"),
+        ("cheers, that was a big help 🙏", "thanks"),
+        ("hey, are you a bot or a real person?", "who_are_you"),
+        ("haha you're really clever", "joke_or_chitchat"),
+    ],
+)
+async def test_longer_small_talk(chat: Chat, text: str, topic: str) -> None:
+    [reply] = await chat.say(text)
+    assert (reply.kind, reply.topic) == (Kind.SMALLTALK, topic)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "good morning! my lower back is stiff when I wake up",
+        "thanks, and how long is a plank hold?",
+    ],
+)
+async def test_a_greeting_in_front_of_a_question_does_not_hide_it(chat: Chat, text: str) -> None:
+    [reply] = await chat.say(text)
+    assert reply.kind is Kind.FAQ
+
+
 @pytest.mark.parametrize("text", ["back pain", "my lower back hurts", "sore back again"])
 async def test_a_bare_back_pain_message_asks_what_would_help(chat: Chat, text: str) -> None:
     [reply] = await chat.say(text)
@@ -477,6 +503,7 @@ async def test_pain_question_during_onboarding_resumes_onboarding(chat: Chat) ->
         "how's my week looking",
         "show my chart",
         "how many days in a row have I trained",
+        "how've I been doing, on track or slacking?",
     ],
 )
 async def test_progress_phrasings(chat: Chat, text: str) -> None:
@@ -492,6 +519,8 @@ async def test_progress_phrasings(chat: Chat, text: str) -> None:
         "send me today's exercises",
         "what am I doing today?",
         "workout of the day?",
+        "what have you got lined up for me this evening",
+        "wat am i doin 2day",
     ],
 )
 async def test_workout_phrasings(chat: Chat, text: str) -> None:
