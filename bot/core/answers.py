@@ -36,6 +36,7 @@ class Tuning:
     answer_at: float = 0.50
     suggest_at: float = 0.45
     strong_at: float = 0.85  # answer even without a domain word at or above this
+    overrides_off_topic_at: float = 0.9
     howto_bonus: float = 0.10  # "how do I…" / "form" / "technique" favours exercise how-tos
 
 
@@ -283,12 +284,16 @@ class Retriever:
 
     def decide(self, text: str) -> Result:
         """Answer, suggestions or nothing, by the thresholds."""
-        if self.off_topic(text):
-            return Result(None, (), False)
         matches = self.search(text)
-        domain = self.in_domain(text)
         tn = self.tuning
         top = matches[0].score if matches else 0.0
+        # A description that closely matches one of our own phrasings outweighs an off-topic
+        # word: "lift the opposite arm and leg on all fours" is the bird dog, not an arm workout.
+        # Short messages never do: "leg raise" is not the bird dog's "opposite arm leg raise".
+        described = top >= tn.overrides_off_topic_at and len(set(self.query_tokens(text))) >= 4
+        if not described and self.off_topic(text):
+            return Result(None, (), False)
+        domain = self.in_domain(text)
         if top >= tn.answer_at and (domain or top >= tn.strong_at):
             return Result(matches[0], tuple(matches[1:]), domain)
         sugg = tuple(m for m in matches if m.score >= tn.suggest_at)

@@ -132,6 +132,20 @@ async def test_other_body_parts_are_out_of_scope_even_with_pain_words(
 
 
 @pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("on all fours, lift the opposite arm and leg, how do I do that one?", "bird_dog"),
+        ("lying face down lifting arms and legs off the floor, how do i do it", "superman"),
+    ],
+)
+async def test_a_close_description_of_our_exercise_beats_an_off_topic_word(
+    chat: Chat, text: str, topic: str
+) -> None:
+    [reply] = await chat.say(text)
+    assert reply.topic == topic
+
+
+@pytest.mark.parametrize(
     "text", ["neck and lower back pain after sleeping", "shoulder press with a sore lumbar"]
 )
 async def test_a_back_word_keeps_a_mixed_message_ours(chat: Chat, text: str) -> None:
