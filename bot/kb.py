@@ -11,10 +11,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import KnowledgeError
 
@@ -92,12 +92,17 @@ class Plan(_Model):
     sessions: list[Session] = Field(min_length=1)
 
 
-def _check_regexes(patterns: Iterable[str]) -> None:
+def _check_regexes(patterns: list[str]) -> list[str]:
     for p in patterns:
         try:
             re.compile(p)
         except re.error as e:
             raise ValueError(f"pattern {p!r} is not a valid regex: {e}") from e
+    return patterns
+
+
+# A list of regexes, each checked to compile when the knowledge base is loaded.
+Regexes = Annotated[list[str], AfterValidator(_check_regexes)]
 
 
 class RedFlag(_Model):
@@ -108,25 +113,17 @@ class RedFlag(_Model):
 
     id: str
     name: str
-    patterns: list[str] = Field(min_length=1)
-    all_of: list[list[str]] = []
-    unless: list[str] = []
+    patterns: Regexes = Field(min_length=1)
+    all_of: list[Regexes] = []
+    unless: Regexes = []
     message: str = Field(max_length=MAX_ANSWER_CHARS)
     sources: list[str] = Field(min_length=1)
 
-    @field_validator("patterns", "unless")
-    @classmethod
-    def _compiles(cls, v: list[str]) -> list[str]:
-        _check_regexes(v)
-        return v
-
     @field_validator("all_of")
     @classmethod
-    def _groups_compile(cls, v: list[list[str]]) -> list[list[str]]:
-        for group in v:
-            if len(group) < 2:
-                raise ValueError("each all_of combination needs at least two patterns")
-            _check_regexes(group)
+    def _groups_of_two(cls, v: list[list[str]]) -> list[list[str]]:
+        if any(len(group) < 2 for group in v):
+            raise ValueError("each all_of combination needs at least two patterns")
         return v
 
 
@@ -135,15 +132,9 @@ class Watch(_Model):
     with back or pain words, but raised no flag, gets `message` after its answer."""
 
     message: str = Field(max_length=400)
-    patterns: list[str] = Field(min_length=1)
-    needs: list[str] = Field(min_length=1)
+    patterns: Regexes = Field(min_length=1)
+    needs: Regexes = Field(min_length=1)
     button: str | None = None  # an FAQ id offered under the message
-
-    @field_validator("patterns", "needs")
-    @classmethod
-    def _compiles(cls, v: list[str]) -> list[str]:
-        _check_regexes(v)
-        return v
 
 
 class Safety(_Model):
@@ -158,19 +149,13 @@ class Safety(_Model):
 
 class SmalltalkIntent(_Model):
     id: str
-    patterns: list[str] = Field(min_length=1)
+    patterns: Regexes = Field(min_length=1)
     replies: list[str] = Field(min_length=1)
     # FAQ or exercise ids offered as buttons under the reply
     buttons: list[str] = []
     # Looser regexes for longer chat ("good morning coach, hope you're well"): they count only
     # when retrieval finds no answer and the message names nothing about the back.
-    openers: list[str] = []
-
-    @field_validator("patterns", "openers")
-    @classmethod
-    def _compiles(cls, v: list[str]) -> list[str]:
-        _check_regexes(v)
-        return v
+    openers: Regexes = []
 
 
 class Smalltalk(_Model):
@@ -182,16 +167,10 @@ class Smalltalk(_Model):
     back_words: list[str] = []
     # Regexes (on cleaned text) for topics we do not cover; a message matching one and using
     # no domain word is out of scope ("best biceps workout", "leg day routine").
-    off_topic: list[str] = []
+    off_topic: Regexes = []
     # Regexes for phrases where "back" is not the body part ("back up my phone"); they are
     # removed before retrieval.
-    not_back: list[str] = []
-
-    @field_validator("off_topic", "not_back")
-    @classmethod
-    def _compiles(cls, v: list[str]) -> list[str]:
-        _check_regexes(v)
-        return v
+    not_back: Regexes = []
 
 
 @dataclass(frozen=True, slots=True)
