@@ -115,6 +115,9 @@ class RedFlag(_Model):
     name: str
     patterns: Regexes = Field(min_length=1)
     all_of: list[Regexes] = []
+    # Idioms blanked out of the message before this flag's patterns run ("hit legs tomorrow");
+    # unlike `unless`, the rest of the message is still checked.
+    ignore: Regexes = []
     unless: Regexes = []
     message: str = Field(max_length=MAX_ANSWER_CHARS)
     sources: list[str] = Field(min_length=1)

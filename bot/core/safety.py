@@ -23,11 +23,19 @@ class _Compiled:
     flag: RedFlag
     patterns: tuple[re.Pattern[str], ...]
     combos: tuple[tuple[re.Pattern[str], ...], ...]
+    ignore: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...]
 
 
 def _compile(ps: list[str]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p) for p in ps)
+
+
+def _blank(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
+    """The text with every idiom replaced by a word no pattern uses (keeps word positions)."""
+    for p in patterns:
+        text = p.sub(" xidiomx ", text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,7 @@ class Triage:
                 rf,
                 _compile(rf.patterns),
                 tuple(_compile(group) for group in rf.all_of),
+                _compile(rf.ignore),
                 _compile(rf.unless),
             )
             for rf in safety.red_flags
@@ -73,8 +82,9 @@ class Triage:
         for c in self._compiled:
             if any(self._within_clause(u, f) for u in c.unless for f in forms):
                 continue
-            if any(self._hit(p, f) for p in c.patterns for f in forms) or any(
-                all(any(self._hit(p, f) for f in forms) for p in combo) for combo in c.combos
+            texts = {_blank(c.ignore, f) for f in forms} if c.ignore else forms
+            if any(self._hit(p, f) for p in c.patterns for f in texts) or any(
+                all(any(self._hit(p, f) for f in texts) for p in combo) for combo in c.combos
             ):
                 found.append(c.flag)
         return found

@@ -22,6 +22,7 @@ SETS = [
     "redflag_fresh5",
     "redflag_fresh6",
     "redflag_fresh7",
+    "redflag_fresh8",
 ]
 
 
@@ -78,6 +79,10 @@ def test_negations_and_idioms_are_not_red_flags(kb, text: str) -> None:
         ("I had breast cancer, my mum says I should ask, my back hurts", "cancer_history"),
         # a denied item does not hide the next, reported one
         ("Any fever? No, but I can't pee and my back hurts", "cauda_equina"),
+        # an idiom is blanked out, not a veto: the accident still counts
+        ("got rear ended at the lights, back hurts when I twist. hit legs tomorrow?", "trauma"),
+        # negation that is part of the symptom
+        ("he hasn't passed water since breakfast and his sciatica is worse", "cauda_equina"),
     ],
 )
 def test_negation_stops_at_the_clause(kb, text: str, flag: str) -> None:
