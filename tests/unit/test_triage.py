@@ -23,6 +23,7 @@ SETS = [
     "redflag_fresh6",
     "redflag_fresh7",
     "redflag_fresh8",
+    "redflag_fresh9",
 ]
 
 
