@@ -49,9 +49,13 @@ def build_dialogue(
     **kwargs: Any,
 ) -> Dialogue:
     """A Dialogue on the configured knowledge base; an in-memory store when none is given."""
+    from bot import second_opinion
+
     settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
+    kb = load_kb(settings.knowledge_dir)
+    kwargs.setdefault("second_opinion", second_opinion.for_kb(kb))
     return Dialogue(
-        load_kb(settings.knowledge_dir),
+        kb,
         store if store is not None else MemoryStore(),
         defaults=defaults_from(settings),
         **kwargs,

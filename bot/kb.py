@@ -7,6 +7,7 @@ content without sources are errors.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -140,9 +141,20 @@ class Watch(_Model):
     button: str | None = None  # an FAQ id offered under the message
 
 
+class SecondOpinion(_Model):
+    """A classifier trained on labelled messages (`examples`, JSON lines of text and red_flag)
+    that can only add a flag the patterns missed. Its reply (`message`) comes first; the answer
+    to the question still follows, since it is less certain than a pattern."""
+
+    examples: str
+    threshold: float = Field(gt=0.0, lt=1.0)
+    message: str = Field(max_length=MAX_ANSWER_CHARS)
+
+
 class Safety(_Model):
     red_flags: list[RedFlag] = Field(min_length=1)
     watch: Watch | None = None
+    second_opinion: SecondOpinion | None = None
     urgent_header: str
     urgent_footer: str
     negations: list[str] = []
@@ -188,6 +200,8 @@ class KnowledgeBase:
     safety: Safety
     smalltalk: Smalltalk
     synonyms: dict[str, tuple[str, ...]]
+    # (text, is a red flag) pairs for the second opinion; empty when it is not configured
+    red_flag_examples: tuple[tuple[str, bool], ...] = ()
 
     def cite(self, source_ids: Iterable[str]) -> str:
         """A one-line source credit for a reply."""
@@ -387,6 +401,10 @@ def _load(d: Path) -> tuple[KnowledgeBase | None, list[str]]:
                 if b not in topic_ids:
                     p.add("smalltalk.yaml", it.id, f"button '{b}' is not a known entry")
 
+    examples: tuple[tuple[str, bool], ...] = ()
+    if safety is not None and safety.second_opinion is not None:
+        examples = _examples(d, safety.second_opinion.examples, p)
+
     if p.items or safety is None or smalltalk is None:
         return None, p.items or ["safety.yaml or smalltalk.yaml is empty"]
     return (
@@ -399,6 +417,32 @@ def _load(d: Path) -> tuple[KnowledgeBase | None, list[str]]:
             safety=safety,
             smalltalk=smalltalk,
             synonyms=synonyms,
+            red_flag_examples=examples,
         ),
         [],
     )
+
+
+def _examples(d: Path, name: str, p: _Problems) -> tuple[tuple[str, bool], ...]:
+    """Labelled messages for the second opinion: both classes present, every line valid."""
+    path = d / name
+    if not path.is_file():
+        p.add("safety.yaml", "second_opinion", f"examples file {name} not found")
+        return ()
+    out: list[tuple[str, bool]] = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            text, flag = row["text"], row["red_flag"]
+        except (ValueError, KeyError, TypeError):
+            p.add(name, None, f"line {n}: needs a JSON object with text and red_flag")
+            continue
+        if not isinstance(text, str) or not isinstance(flag, bool) or not text.strip():
+            p.add(name, None, f"line {n}: text must be a non-empty string, red_flag true/false")
+            continue
+        out.append((text, flag))
+    if len({flag for _, flag in out}) < 2:
+        p.add(name, None, "needs examples of both red flags and ordinary messages")
+    return tuple(out)

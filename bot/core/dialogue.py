@@ -61,8 +61,11 @@ class Dialogue:
         flood: FloodGate | None = None,
         monotonic: Callable[[], float] = _time.monotonic,
         tuning: Tuning | None = None,
+        second_opinion: Callable[[str], bool] | None = None,
     ) -> None:
         self.kb = kb
+        # A classifier that may flag what the red-flag patterns missed (bot/second_opinion.py).
+        self.second_opinion = second_opinion
         self.store = store
         self.defaults = defaults or Defaults()
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -166,6 +169,21 @@ class Dialogue:
         flags = self.triage.check(text)
         if flags:
             return [self._red_flag(flags)]
+        replies = await self._text(ctx, text)
+        opinion = self.kb.safety.second_opinion
+        if opinion is not None and self.second_opinion is not None and self.second_opinion(text):
+            # Less certain than a pattern: the doctor message first, then the answer anyway
+            # (without the safety-check line, which would say the same thing again).
+            first = Reply(
+                f"{self.kb.safety.urgent_header}\n{opinion.message}\n\n{self.kb.safety.urgent_footer}",
+                (self._topic_button("when_see_doctor"),) if "when_see_doctor" in self.faq else (),
+                kind=Kind.RED_FLAG,
+                topic="possible_red_flag",
+            )
+            return [first, *(r for r in replies if r.topic != "safety_check")]
+        return replies
+
+    async def _text(self, ctx: Turn, text: str) -> list[Reply]:
         state = await ctx.get_state()
         if state is not None:
             replies = await self.setup.flow_text(ctx, state, text)
