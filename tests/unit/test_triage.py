@@ -24,6 +24,7 @@ SETS = [
     "redflag_fresh7",
     "redflag_fresh8",
     "redflag_fresh9",
+    "redflag_fresh10",
 ]
 
 
