@@ -176,7 +176,7 @@ class Dialogue:
             # (without the safety-check line, which would say the same thing again).
             first = Reply(
                 f"{self.kb.safety.urgent_header}\n{opinion.message}\n\n{self.kb.safety.urgent_footer}",
-                (self._topic_button("when_see_doctor"),) if "when_see_doctor" in self.faq else (),
+                self._doctor_button(),
                 kind=Kind.RED_FLAG,
                 topic="possible_red_flag",
             )
@@ -284,8 +284,9 @@ class Dialogue:
         replies = self._answer_free_text(text) or [self._fallback(text)]
         watch = self.kb.safety.watch
         if watch is not None and self.triage.worth_a_safety_check(text):
-            button = (self._topic_button(watch.button),) if watch.button else ()
-            replies.append(Reply(watch.message, button, kind=Kind.FAQ, topic="safety_check"))
+            replies.append(
+                Reply(watch.message, self._doctor_button(), kind=Kind.FAQ, topic="safety_check")
+            )
         return replies
 
     def _answer_free_text(self, text: str) -> list[Reply]:
@@ -316,6 +317,11 @@ class Dialogue:
                 )
             ]
         return []
+
+    def _doctor_button(self) -> tuple[Button, ...]:
+        """The when-to-see-a-doctor entry safety.yaml names (watch.button), if any."""
+        watch = self.kb.safety.watch
+        return (self._topic_button(watch.button),) if watch and watch.button else ()
 
     def _smalltalk(self, intent: SmalltalkIntent, t: str) -> Reply:
         reply = intent.replies[zlib.crc32(t.encode()) % len(intent.replies)]
