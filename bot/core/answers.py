@@ -101,11 +101,11 @@ class Retriever:
         self._by_name.pop("", None)
         # Our own names that mention another body part ("knee to chest", "opposite arm leg
         # raise"): a message that uses one is not off-topic.
-        phrases = sorted({normalizer(n) for ns in names.values() for n in ns} - {""}, key=len)
+        phrases = sorted(
+            {normalizer(n) for ns in names.values() for n in ns} - {""}, key=len, reverse=True
+        )
         self._own = (
-            re.compile(r"\b(" + "|".join(map(re.escape, reversed(phrases))) + r")\b")
-            if phrases
-            else None
+            re.compile(r"\b(" + "|".join(map(re.escape, phrases)) + r")\b") if phrases else None
         )
         self._not_back = [re.compile(p) for p in not_back]
         self.tuning = tuning or Tuning()

@@ -174,11 +174,11 @@ class Dialogue:
         if opinion is not None and self.second_opinion is not None and self.second_opinion(text):
             # Less certain than a pattern: the doctor message first, then the answer anyway
             # (without the safety-check line, which would say the same thing again).
-            first = Reply(
-                f"{self.kb.safety.urgent_header}\n{opinion.message}\n\n{self.kb.safety.urgent_footer}",
-                self._doctor_button(),
-                kind=Kind.RED_FLAG,
-                topic="possible_red_flag",
+            first = self._urgent(
+                opinion.message,
+                self.kb.safety.sources,
+                "possible_red_flag",
+                buttons=self._doctor_button(),
             )
             return [first, *(r for r in replies if r.topic != "safety_check")]
         return replies
@@ -376,11 +376,25 @@ class Dialogue:
         return Reply(text, buttons, kind=Kind.FAQ, topic=topic, score=score)
 
     def _red_flag(self, flags: list[RedFlag]) -> Reply:
-        s = self.kb.safety
         body = "\n\n".join(rf.message.strip() for rf in flags[:2])
         sources = [src for rf in flags for src in rf.sources]
-        text = f"{s.urgent_header}\n\n{body}\n\n{s.urgent_footer}\n\n{self.kb.cite(sources)}"
-        return Reply(text, kind=Kind.RED_FLAG, topic=flags[0].id, score=1.0)
+        return self._urgent(body, sources, flags[0].id, score=1.0)
+
+    def _urgent(
+        self,
+        body: str,
+        sources: list[str],
+        topic: str,
+        *,
+        buttons: tuple[Button, ...] = (),
+        score: float | None = None,
+    ) -> Reply:
+        """A see-a-doctor reply: the urgent header, the body, where to go, and its sources."""
+        s = self.kb.safety
+        text = (
+            f"{s.urgent_header}\n\n{body.strip()}\n\n{s.urgent_footer}\n\n{self.kb.cite(sources)}"
+        )
+        return Reply(text, buttons, kind=Kind.RED_FLAG, topic=topic, score=score)
 
     # ------------------------------------------------------------------ workout, log, pain, progress
 

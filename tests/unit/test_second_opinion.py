@@ -41,6 +41,7 @@ async def test_it_flags_what_the_patterns_missed_and_still_answers(kb, text: str
     first, *rest = replies
     assert first.kind is Kind.RED_FLAG and first.topic == "possible_red_flag"
     assert first.text.startswith(kb.safety.urgent_header)
+    assert "Source: " in first.text  # every health claim names its source
     assert rest, "the answer still follows, since a classifier is less sure than a pattern"
     assert all(r.topic != "safety_check" for r in rest)
 
