@@ -16,6 +16,7 @@ from bot import kb as kb_module
 from bot.config import DEFAULT_KNOWLEDGE_DIR, Settings
 from bot.core.dialogue import Defaults, Dialogue
 from bot.core.ports import Store
+from bot.core.triage_model import TriageModel
 from bot.kb import KnowledgeBase
 from bot.storage.memory import MemoryStore
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _KB_CACHE: dict[Path, KnowledgeBase] = {}
+_MODEL_CACHE: dict[Path, TriageModel] = {}
 
 
 def load_kb(directory: Path | str | None = None) -> KnowledgeBase:
@@ -43,17 +45,29 @@ def defaults_from(settings: Settings) -> Defaults:
     )
 
 
+def load_triage_model(kb: KnowledgeBase) -> TriageModel | None:
+    """The shipped red-flag model (about 15 ms to load); None, with a warning, if unreadable."""
+    if kb.model_path is None:
+        return None
+    if kb.model_path in _MODEL_CACHE:
+        return _MODEL_CACHE[kb.model_path]
+    try:
+        model = _MODEL_CACHE[kb.model_path] = TriageModel.load(kb.model_path)
+        return model
+    except (OSError, ValueError, KeyError) as e:
+        logger.warning("red-flag model %s unreadable (%s): rules only", kb.model_path.name, e)
+        return None
+
+
 def build_dialogue(
     store: Store | None = None,
     settings: Settings | None = None,
     **kwargs: Any,
 ) -> Dialogue:
     """A Dialogue on the configured knowledge base; an in-memory store when none is given."""
-    from bot import second_opinion
-
     settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
     kb = load_kb(settings.knowledge_dir)
-    kwargs.setdefault("second_opinion", second_opinion.for_kb(kb))
+    kwargs.setdefault("triage_model", load_triage_model(kb))
     return Dialogue(
         kb,
         store if store is not None else MemoryStore(),

@@ -1,4 +1,4 @@
-"""The `backbot` command: run, chat, ask, kb check, kb eval, db upgrade, bench.
+"""The `backbot` command: run, chat, ask, kb check, kb eval, triage build, db upgrade, bench.
 
 Platform libraries, SQLAlchemy and matplotlib are imported only by the subcommands that need
 them, so `backbot ask "hi"` starts fast.
@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("file", type=Path)
     ev.add_argument("--dir", type=Path, default=None, help="knowledge directory")
     ev.add_argument("--misses", type=int, default=40, help="how many misses to list")
+    tr = sub.add_parser("triage", help="red-flag model tools")
+    tr_sub = tr.add_subparsers(dest="triage_cmd", metavar="TRIAGE_COMMAND", required=True)
+    tb = tr_sub.add_parser("build", help="train the red-flag model from knowledge/ and save it")
+    tb.add_argument("--dir", type=Path, default=None, help="knowledge directory")
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_cmd", metavar="DB_COMMAND", required=True)
     db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
@@ -86,6 +90,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.kb_cmd == "check":
             return evaluation.check_command(args.dir or settings.knowledge_dir)
         return evaluation.eval_command(args.file, args.dir or settings.knowledge_dir, args.misses)
+    if cmd == "triage":
+        return _triage_build(args.dir or settings.knowledge_dir)
     if cmd == "db":
         from bot.storage.store import upgrade
 
@@ -97,6 +103,21 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return bench.answers(settings, entries=args.entries, queries=args.queries)
     return 2
+
+
+def _triage_build(directory: Path) -> int:
+    import time
+
+    from bot import kb
+    from bot.triage_train import build
+
+    start = time.perf_counter()
+    path, model = build(kb.load(directory, need_artefact=False))
+    print(
+        f"{path}: {len(model.classes)} classes, {len(model.vocabulary)} features, "
+        f"trained on {model.meta['rows']} rows in {time.perf_counter() - start:.1f} s"
+    )
+    return 0
 
 
 def _run(settings: Settings) -> int:
@@ -144,13 +165,16 @@ def reply_json(replies: list[Reply]) -> dict[str, object]:
     from bot.adapters.render import to_plain
 
     first = replies[0] if replies else None
-    return {
+    out: dict[str, object] = {
         "kind": str(first.kind) if first else "out_of_scope",
         "topic": first.topic if first else None,
         "score": first.score if first else None,
         "text": "\n\n".join(to_plain(r.text) for r in replies),
         "buttons": [b.label for r in replies for b in r.buttons],
     }
+    if first is not None and first.urgency is not None:
+        out["urgency"] = first.urgency
+    return out
 
 
 async def _ask(settings: Settings, text: str, as_json: bool, user: str) -> int:
@@ -166,7 +190,25 @@ async def _ask(settings: Settings, text: str, as_json: bool, user: str) -> int:
         line = line.rstrip("\n")
         if text == "-" and not line.strip():
             continue
-        replies = await dialogue.handle(Incoming("cli", user, user, text=line))
+        try:
+            replies = await dialogue.handle(Incoming("cli", user, user, text=line))
+        except Exception:  # one broken line must never end the run: say so, go on
+            logger.exception("ask: a message could not be answered")
+            replies = []
+            if as_json:
+                print(
+                    json.dumps(
+                        {
+                            "kind": "error",
+                            "topic": None,
+                            "score": None,
+                            "text": "Sorry, something went wrong with that message.",
+                            "buttons": [],
+                        }
+                    ),
+                    flush=True,
+                )
+                continue
         if as_json:
             print(json.dumps(reply_json(replies), ensure_ascii=False), flush=True)
         else:

@@ -106,60 +106,92 @@ def _check_regexes(patterns: list[str]) -> list[str]:
 Regexes = Annotated[list[str], AfterValidator(_check_regexes)]
 
 
+Urgency = Literal["emergency", "urgent", "soon"]
+# Most urgent first: a reply takes the highest level any rule or the model found.
+URGENCIES: tuple[Urgency, ...] = ("emergency", "urgent", "soon")
+
+
+class Escalation(_Model):
+    """Patterns that raise a flag to a more urgent level when they occur in the same window
+    (leg weakness in *both* legs; a fall from a ladder rather than a stumble)."""
+
+    level: Urgency
+    patterns: Regexes = Field(min_length=1)
+
+
 class RedFlag(_Model):
-    """A symptom that needs a doctor. It is raised when any of `patterns` matches, or when
-    every group of one `all_of` combination matches somewhere in the message (concepts that
-    co-occur, e.g. a bladder word and a loss-of-control word), unless an `unless` pattern
-    matches (idioms such as "wet myself laughing")."""
+    """A symptom that needs a doctor, at one urgency `level`. It is raised when any of `patterns`
+    matches, or when every group of one `all_of` combination matches, inside one window of at
+    most two sentences (concepts that co-occur, e.g. a bladder word and a loss-of-control word);
+    `%name%` in a pattern stands for the concept of that name. `ignore` spans (idioms such as
+    "hit legs tomorrow") are blanked out before matching; an `unless` exception silences the flag
+    only in the window it matches in, never in the rest of the message."""
 
     id: str
     name: str
+    level: Urgency
+    escalate: list[Escalation] = []
     patterns: Regexes = Field(min_length=1)
     all_of: list[Regexes] = []
-    # Idioms blanked out of the message before this flag's patterns run ("hit legs tomorrow");
-    # unlike `unless`, the rest of the message is still checked.
     ignore: Regexes = []
     unless: Regexes = []
     message: str = Field(max_length=MAX_ANSWER_CHARS)
     sources: list[str] = Field(min_length=1)
 
-    @field_validator("all_of")
-    @classmethod
-    def _groups_of_two(cls, v: list[list[str]]) -> list[list[str]]:
-        if any(len(group) < 2 for group in v):
-            raise ValueError("each all_of combination needs at least two patterns")
-        return v
+
+class LevelText(_Model):
+    """How one urgency level is said: `header` is the single line that leads the reply (what to
+    do and how soon); `sources` are cited under every reply of the level."""
+
+    header: str = Field(max_length=200)
+    sources: list[str] = Field(min_length=1)
 
 
-class Watch(_Model):
-    """The net under the red-flag patterns: a message that pairs a word often found in red flags
-    with back or pain words, but raised no flag, gets `message` after its answer."""
-
-    message: str = Field(max_length=400)
-    patterns: Regexes = Field(min_length=1)
-    needs: Regexes = Field(min_length=1)
-    button: str | None = None  # an FAQ id offered under the message
+class ScreenItem(_Model):
+    label: str = Field(max_length=40)
+    flag: str  # the red flag whose reply a "yes" to this item gives
 
 
-class SecondOpinion(_Model):
-    """A classifier trained on labelled messages (`examples`, JSON lines of text and red_flag)
-    that can only add a flag the patterns missed. Its reply (`message`) comes first; the answer
-    to the question still follows, since it is less certain than a pattern."""
+class Screening(_Model):
+    """The question asked when the model is unsure: "do you have any of these?"."""
 
+    question: str = Field(max_length=400)
+    items: list[ScreenItem] = Field(min_length=2)
+
+
+class Model(_Model):
+    """The learned red-flag model (bot/triage_model.py): `artefact` is built from `examples` by
+    `backbot triage build`. Per sentence, a probability of at least `sure` gives the red-flag
+    reply, at least `screen` the screening question."""
+
+    artefact: str
     examples: str
-    threshold: float = Field(gt=0.0, lt=1.0)
-    message: str = Field(max_length=MAX_ANSWER_CHARS)
+    sure: float = Field(gt=0.0, lt=1.0)
+    screen: float = Field(gt=0.0, lt=1.0)
+    min_words: int = Field(default=3, ge=1)
+    ignore: Regexes = []
+    needs: Regexes = []
 
 
 class Safety(_Model):
+    levels: dict[Urgency, LevelText]
+    concepts: dict[str, str] = {}
     red_flags: list[RedFlag] = Field(min_length=1)
-    watch: Watch | None = None
-    second_opinion: SecondOpinion | None = None
-    urgent_header: str
-    urgent_footer: str
+    screening: Screening | None = None
+    model: Model | None = None
     negations: list[str] = []
     disclaimer: str
+    button: str | None = None  # an FAQ id offered under every red-flag reply
     sources: list[str] = Field(min_length=1)
+
+    @field_validator("concepts")
+    @classmethod
+    def _concepts_compile(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, pattern in v.items():
+            if not ID_RE.match(name):
+                raise ValueError(f"concept name {name!r} must be lowercase letters, digits, _")
+            _check_regexes([pattern])
+        return v
 
 
 class SmalltalkIntent(_Model):
@@ -189,6 +221,16 @@ class Smalltalk(_Model):
 
 
 @dataclass(frozen=True, slots=True)
+class RedFlagExample:
+    """One labelled message the red-flag model learns from, and the set it came from."""
+
+    text: str
+    red_flag: bool
+    topic: str | None
+    set: str
+
+
+@dataclass(frozen=True, slots=True)
 class KnowledgeBase:
     """The whole validated knowledge base."""
 
@@ -200,8 +242,19 @@ class KnowledgeBase:
     safety: Safety
     smalltalk: Smalltalk
     synonyms: dict[str, tuple[str, ...]]
-    # (text, is a red flag) pairs for the second opinion; empty when it is not configured
-    red_flag_examples: tuple[tuple[str, bool], ...] = ()
+    # (text, is a red flag) pairs the red-flag model is built from; empty when not configured
+    red_flag_examples: tuple[RedFlagExample, ...] = ()
+    # the red-flag model's file (safety.yaml model.artefact), when one is configured
+    model_path: Path | None = None
+
+    def cite_links(self, source_ids: Iterable[str], limit: int = 3) -> str:
+        """Sources with their titles and links, one a line (chat apps make the URLs links)."""
+        ids = [s for s in dict.fromkeys(source_ids) if s in self.sources][:limit]
+        lines = [
+            f"• {self.sources[s].publisher}, {self.sources[s].title}: {self.sources[s].url}"
+            for s in ids
+        ]
+        return "Sources:\n" + "\n".join(lines) if lines else ""
 
     def cite(self, source_ids: Iterable[str]) -> str:
         """A one-line source credit for a reply."""
@@ -288,9 +341,10 @@ def _unknown_top(file: str, raw: dict[str, Any], allowed: set[str], problems: _P
             problems.add(file, None, f"unknown top-level key '{k}'")
 
 
-def load(directory: Path | str) -> KnowledgeBase:
-    """Load and validate the knowledge base; raise KnowledgeError listing every problem."""
-    kb, problems = _load(Path(directory))
+def load(directory: Path | str, *, need_artefact: bool = True) -> KnowledgeBase:
+    """Load and validate the knowledge base; raise KnowledgeError listing every problem.
+    `need_artefact=False` is for building the red-flag model, which makes the artefact."""
+    kb, problems = _load(Path(directory), need_artefact)
     if problems:
         raise KnowledgeError(
             f"knowledge base in {directory} has {len(problems)} problem(s):\n  "
@@ -305,7 +359,7 @@ def check(directory: Path | str) -> list[str]:
     return _load(Path(directory))[1]
 
 
-def _load(d: Path) -> tuple[KnowledgeBase | None, list[str]]:
+def _load(d: Path, need_artefact: bool = True) -> tuple[KnowledgeBase | None, list[str]]:
     p = _Problems()
     raw = {name: _read(d, name, p) for name in FILES}
 
@@ -386,11 +440,7 @@ def _load(d: Path) -> tuple[KnowledgeBase | None, list[str]]:
     if plans and not any(pl.gentle for pl in plans):
         p.add("plans.yaml", None, "needs a gentle plan (gentle: true) for pain days")
     if safety is not None:
-        need_sources("safety.yaml", "sources", safety.sources)
-        if safety.watch and safety.watch.button and safety.watch.button not in topic_ids:
-            p.add("safety.yaml", "watch", f"button '{safety.watch.button}' is not a known entry")
-        for rf in safety.red_flags:
-            need_sources("safety.yaml", rf.id, rf.sources)
+        _check_safety(safety, topic_ids, need_sources, p)
     if smalltalk is not None:
         seen: set[str] = set()
         for it in smalltalk.intents:
@@ -401,9 +451,15 @@ def _load(d: Path) -> tuple[KnowledgeBase | None, list[str]]:
                 if b not in topic_ids:
                     p.add("smalltalk.yaml", it.id, f"button '{b}' is not a known entry")
 
-    examples: tuple[tuple[str, bool], ...] = ()
-    if safety is not None and safety.second_opinion is not None:
-        examples = _examples(d, safety.second_opinion.examples, p)
+    examples: tuple[RedFlagExample, ...] = ()
+    if safety is not None and safety.model is not None:
+        examples = _examples(d, safety.model.examples, p)
+        if need_artefact and not (d / safety.model.artefact).is_file():
+            p.add(
+                "safety.yaml",
+                "model",
+                f"artefact {safety.model.artefact} not found (build it: backbot triage build)",
+            )
 
     if p.items or safety is None or smalltalk is None:
         return None, p.items or ["safety.yaml or smalltalk.yaml is empty"]
@@ -418,31 +474,82 @@ def _load(d: Path) -> tuple[KnowledgeBase | None, list[str]]:
             smalltalk=smalltalk,
             synonyms=synonyms,
             red_flag_examples=examples,
+            model_path=d / safety.model.artefact if safety.model else None,
         ),
         [],
     )
 
 
-def _examples(d: Path, name: str, p: _Problems) -> tuple[tuple[str, bool], ...]:
-    """Labelled messages for the second opinion: both classes present, every line valid."""
+# What each level's own words may say, and what only another level may say: an emergency reply
+# that says "book a GP appointment", or a same-day one that says "call 999", contradicts itself.
+_LEVEL_WORDS = {
+    "emergency": re.compile(r"\b(999|A&E|emergency)\b", re.IGNORECASE),
+    "urgent": re.compile(r"\b(111|today|same.day)\b", re.IGNORECASE),
+    "soon": re.compile(r"\b(within (the next )?(a few|few) days|next few days)\b", re.IGNORECASE),
+}
+_CONCEPT_REF = re.compile(r"%([a-z0-9_]+)%")
+
+
+def _check_safety(
+    safety: Safety, topic_ids: dict[str, str], need_sources: Any, p: _Problems
+) -> None:
+    need_sources("safety.yaml", "sources", safety.sources)
+    for level in URGENCIES:
+        if level not in safety.levels:
+            p.add("safety.yaml", "levels", f"level '{level}' has no header")
+    for level, lt in safety.levels.items():
+        need_sources("safety.yaml", f"levels.{level}", lt.sources)
+    if safety.button and safety.button not in topic_ids:
+        p.add("safety.yaml", "button", f"'{safety.button}' is not a known entry")
+    ids = [rf.id for rf in safety.red_flags]
+    for i in {i for i in ids if ids.count(i) > 1}:
+        p.add("safety.yaml", i, "duplicate id")
+    for rf in safety.red_flags:
+        need_sources("safety.yaml", rf.id, rf.sources)
+        for text in (*rf.patterns, *(g for c in rf.all_of for g in c), *rf.ignore, *rf.unless):
+            for name in _CONCEPT_REF.findall(text):
+                if name not in safety.concepts:
+                    p.add("safety.yaml", rf.id, f"unknown concept %{name}%")
+        # A flag's message explains why; its instruction is the level's. It must not carry
+        # another level's instruction (an escalated flag is told by its header line).
+        others = [
+            lv for lv in URGENCIES if lv != rf.level and not any(e.level == lv for e in rf.escalate)
+        ]
+        for lv in others:
+            if _LEVEL_WORDS[lv].search(rf.message):
+                p.add("safety.yaml", rf.id, f"{rf.level} message uses {lv} wording")
+    if safety.screening is not None:
+        for item in safety.screening.items:
+            if item.flag not in ids:
+                p.add("safety.yaml", "screening", f"item '{item.label}': unknown flag {item.flag}")
+    if safety.model is not None and not safety.model.screen < safety.model.sure:
+        p.add("safety.yaml", "model", "screen must be lower than sure")
+
+
+def _examples(d: Path, name: str, p: _Problems) -> tuple[RedFlagExample, ...]:
+    """Labelled messages for the red-flag model: both classes present, every line valid."""
     path = d / name
     if not path.is_file():
-        p.add("safety.yaml", "second_opinion", f"examples file {name} not found")
+        p.add("safety.yaml", "model", f"examples file {name} not found")
         return ()
-    out: list[tuple[str, bool]] = []
+    out: list[RedFlagExample] = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
             text, flag = row["text"], row["red_flag"]
-        except (ValueError, KeyError, TypeError):
+            topic, origin = row.get("topic"), row.get("set", "")
+        except (ValueError, KeyError, TypeError, AttributeError):
             p.add(name, None, f"line {n}: needs a JSON object with text and red_flag")
             continue
         if not isinstance(text, str) or not isinstance(flag, bool) or not text.strip():
             p.add(name, None, f"line {n}: text must be a non-empty string, red_flag true/false")
             continue
-        out.append((text, flag))
-    if len({flag for _, flag in out}) < 2:
+        if flag and not isinstance(topic, str):
+            p.add(name, None, f"line {n}: a red flag needs its flag id as topic")
+            continue
+        out.append(RedFlagExample(text, flag, topic if flag else None, str(origin)))
+    if len({e.red_flag for e in out}) < 2:
         p.add(name, None, "needs examples of both red flags and ordinary messages")
     return tuple(out)

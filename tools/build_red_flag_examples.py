@@ -2,9 +2,10 @@
 
     python tools/build_red_flag_examples.py [--exclude redflag_fresh10 ...]
 
-The examples train the red-flag second opinion (bot/second_opinion.py). A set that has not yet
-been measured on first contact must be excluded, or its score would mean nothing: measure it
-with `backbot kb eval`, then rebuild with it included.
+The examples train the red-flag model (bot/triage_train.py; `backbot triage build` turns them
+into knowledge/red_flag_model.npz). Only the sets directly in tests/data are read: the sealed sets
+in tests/data/sealed/ never are. A set that has not yet been measured on first contact must be
+excluded, or its score would mean nothing: measure it with `backbot kb eval`, then rebuild.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--exclude", nargs="*", default=[], help="set names to leave out")
     args = ap.parse_args()
-    seen: dict[str, bool] = {}
+    seen: dict[str, dict[str, object]] = {}
     used = []
     for path in sorted(DATA.glob("*.jsonl")):
         if path.stem in args.exclude:
@@ -31,13 +32,22 @@ def main() -> int:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                # A text labelled a red flag anywhere stays a red flag.
+                # A text labelled a red flag anywhere stays a red flag (with its flag id).
                 text = " ".join(row["text"].split())
-                seen[text] = seen.get(text, False) or row["kind"] == "red_flag"
+                flag = row["kind"] == "red_flag"
+                prev = seen.get(text)
+                if prev is None or (flag and not prev["red_flag"]):
+                    seen[text] = {
+                        "text": text,
+                        "red_flag": flag,
+                        "topic": row.get("topic") if flag else None,
+                        "set": path.stem,
+                    }
     with OUT.open("w", encoding="utf-8") as f:
-        for text, flag in seen.items():
-            f.write(json.dumps({"text": text, "red_flag": flag}, ensure_ascii=False) + "\n")
-    print(f"{OUT.relative_to(ROOT)}: {len(seen)} examples ({sum(seen.values())} red flags)")
+        for row in seen.values():
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    n_flags = sum(bool(r["red_flag"]) for r in seen.values())
+    print(f"{OUT.relative_to(ROOT)}: {len(seen)} examples ({n_flags} red flags)")
     print("from: " + ", ".join(used))
     return 0
 

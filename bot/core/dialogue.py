@@ -1,7 +1,7 @@
 """The dialogue core: `Dialogue.handle(Incoming) -> list[Reply]`, the same for every platform.
 
-Routing order (DESIGN.md): button actions and commands; red-flag triage on any free text;
-an active multi-step flow; intents (workout, reminders, logging, pain, progress); FAQ retrieval;
+Routing order (DESIGN.md): red-flag triage on every text the user wrote (before the flood gate,
+so a red flag is never dropped); button actions and commands; an active multi-step flow; intents (workout, reminders, logging, pain, progress); FAQ retrieval;
 small talk; fallback ("did you mean" buttons or an honest out-of-scope answer).
 """
 
@@ -31,19 +31,25 @@ from bot.core.messages import (
 )
 from bot.core.ports import FlowState, Profile, Store, UserKey
 from bot.core.reminding import Reminding
-from bot.core.safety import Triage
+from bot.core.safety import Assessment, Outcome, Triage
 from bot.core.setup import Setup
 from bot.core.text import Normalizer, clean
+from bot.core.triage_model import TriageModel
 from bot.core.turn import Defaults, Turn
 from bot.core.types import Button, Incoming, Kind, Reply
 from bot.errors import StorageUnavailable
-from bot.kb import KnowledgeBase, RedFlag, SmalltalkIntent
+from bot.kb import KnowledgeBase, SmalltalkIntent
 
 logger = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 500  # retrieval reads the start of very long messages; triage reads it all
 PAIN_RECENT = timedelta(days=7)  # a pain score older than this no longer shapes the workout
 PERSISTENT_PAIN = timedelta(days=14)
+HEALTH_PAUSE_DAYS = 7  # reminders pause this long after an emergency or same-day reply
+SCREEN = "screen"  # flow state while the screening question waits for its answer
+SCREENED = "screened"  # marker: screening was asked; not again for SCREEN_QUIET
+SCREEN_QUIET = timedelta(minutes=30)
+MAX_PENDING_CHARS = 4000  # the question kept while the screening question is answered
 
 __all__ = ["Defaults", "Dialogue"]
 
@@ -61,11 +67,9 @@ class Dialogue:
         flood: FloodGate | None = None,
         monotonic: Callable[[], float] = _time.monotonic,
         tuning: Tuning | None = None,
-        second_opinion: Callable[[str], bool] | None = None,
+        triage_model: TriageModel | None = None,
     ) -> None:
         self.kb = kb
-        # A classifier that may flag what the red-flag patterns missed (bot/second_opinion.py).
-        self.second_opinion = second_opinion
         self.store = store
         self.defaults = defaults or Defaults()
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -90,7 +94,8 @@ class Dialogue:
             exercise_names={x.id: (x.name, *x.aliases) for x in kb.exercises.values()},
             tuning=tuning,
         )
-        self.triage = Triage.build(kb.safety)
+        # Rules always; the learned model when the composition root loaded one.
+        self.triage = Triage.build(kb.safety, triage_model)
         self.smalltalk = [
             (it, tuple(re.compile(p) for p in it.patterns)) for it in kb.smalltalk.intents
         ]
@@ -110,14 +115,18 @@ class Dialogue:
         text = (msg.text or "").strip()
         if msg.is_group and not (msg.mentioned or msg.action or text.startswith("/")):
             return []
+        # Triage first, on the whole text the user wrote (a command's arguments included): a
+        # red flag or a screening question is never dropped or rate-limited.
+        assessment = self._assess(text) if not msg.action else Assessment(Outcome.NONE)
         verdict = self.flood.check((msg.platform, msg.user_id), self.monotonic())
-        if verdict is Verdict.DROP:
-            return []
-        if verdict is Verdict.WARN:
-            return [Reply(SLOW_DOWN, kind=Kind.COMMAND, topic="flood")]
+        if assessment.outcome is Outcome.NONE:
+            if verdict is Verdict.DROP:
+                return []
+            if verdict is Verdict.WARN:
+                return [Reply(SLOW_DOWN, kind=Kind.COMMAND, topic="flood")]
         ctx = await self._context(msg)
         try:
-            return await self._route(ctx, text)
+            return await self._route(ctx, text, assessment)
         except StorageUnavailable as e:
             logger.warning("storage unavailable while handling a message: %s", e)
             return [Reply(SORRY_STORAGE, kind=Kind.COMMAND, topic="storage_error")]
@@ -152,40 +161,44 @@ class Dialogue:
             profile = Profile(key, display_name=msg.display_name, timezone=self.defaults.timezone)
         return Turn(msg, key, now, profile, known, self.store)
 
-    async def _route(self, ctx: Turn, text: str) -> list[Reply]:
+    def _assess(self, text: str) -> Assessment:
+        """Triage of what the user wrote: a command's arguments, or the whole message."""
+        if text.startswith("/"):
+            text = text.partition(" ")[2]
+        return self.triage.assess(text) if text.strip() else Assessment(Outcome.NONE)
+
+    async def _route(self, ctx: Turn, text: str, assessment: Assessment) -> list[Reply]:
         if ctx.msg.action:
             return await self._action(ctx, ctx.msg.action)
+        if assessment.outcome is Outcome.FLAG:
+            # The flow (if any) waits: its state is untouched, so the next message can answer it.
+            return await self._red_flag(ctx, assessment)
         if text.startswith("/"):
             name, _, args = text[1:].partition(" ")
             name = name.split("@", 1)[0].lower()
             if name in COMMAND_NAMES or name == "cancel":
-                flags = self.triage.check(args)
-                if flags:
-                    return [self._red_flag(flags)]
+                if assessment.outcome is Outcome.SCREEN and (
+                    screen := await self._screen(ctx, text, assessment.score)
+                ):
+                    return screen
                 return await self._command(ctx, name, args.strip())
             return [Reply(f"I don't know /{name[:30]}. Here's what I can do:\n\n{HELP}")]
         if not clean(text):
             return [Reply(NON_TEXT, HOME_BUTTONS, kind=Kind.SMALLTALK, topic="non_text")]
-        flags = self.triage.check(text)
-        if flags:
-            return [self._red_flag(flags)]
-        replies = await self._text(ctx, text)
-        opinion = self.kb.safety.second_opinion
-        if opinion is not None and self.second_opinion is not None and self.second_opinion(text):
-            # Less certain than a pattern: the doctor message first, then the answer anyway
-            # (without the safety-check line, which would say the same thing again).
-            first = self._urgent(
-                opinion.message,
-                self.kb.safety.sources,
-                "possible_red_flag",
-                buttons=self._doctor_button(),
-            )
-            return [first, *(r for r in replies if r.topic != "safety_check")]
-        return replies
+        if assessment.outcome is Outcome.SCREEN and (
+            screen := await self._screen(ctx, text, assessment.score)
+        ):
+            return screen
+        return await self._text(ctx, text)
 
     async def _text(self, ctx: Turn, text: str) -> list[Reply]:
         state = await ctx.get_state()
-        if state is not None:
+        if state is not None and state.flow == SCREEN:
+            answer = _yes_no(clean(text))
+            if answer is not None:
+                return await self._screen_answer(ctx, state, "yes" if answer else "no")
+            state = _resume_state(state)
+        if state is not None and state.flow != SCREENED:
             replies = await self.setup.flow_text(ctx, state, text)
             if replies is not None:
                 return replies
@@ -253,6 +266,13 @@ class Dialogue:
             return [Reply("Okay, nothing was deleted.", HOME_BUTTONS)]
         if head == "rem":
             return await self.reminding.button(ctx, rest)
+        if head == "screen":
+            state = await ctx.get_state()
+            if state is None or state.flow != SCREEN:
+                return [
+                    Reply("That question has expired. What would you like to ask?", HOME_BUTTONS)
+                ]
+            return await self._screen_answer(ctx, state, rest)
         if head == "today":
             return await self._today(ctx, force_gentle=rest == "gentle")
         if head == "pain" and (score := intents.parse_score(rest)) is not None:
@@ -281,13 +301,7 @@ class Dialogue:
             return await self._progress(ctx)
         if intents.is_workout_request(t):
             return await self._today(ctx)
-        replies = self._answer_free_text(text) or [self._fallback(text)]
-        watch = self.kb.safety.watch
-        if watch is not None and self.triage.worth_a_safety_check(text):
-            replies.append(
-                Reply(watch.message, self._doctor_button(), kind=Kind.FAQ, topic="safety_check")
-            )
-        return replies
+        return self._answer_free_text(text) or [self._fallback(text)]
 
     def _answer_free_text(self, text: str) -> list[Reply]:
         """Small talk, then retrieval. Callers have already run red-flag triage on `text`."""
@@ -319,9 +333,9 @@ class Dialogue:
         return []
 
     def _doctor_button(self) -> tuple[Button, ...]:
-        """The when-to-see-a-doctor entry safety.yaml names (watch.button), if any."""
-        watch = self.kb.safety.watch
-        return (self._topic_button(watch.button),) if watch and watch.button else ()
+        """The when-to-see-a-doctor entry safety.yaml names (button), if any."""
+        b = self.kb.safety.button
+        return (self._topic_button(b),) if b else ()
 
     def _smalltalk(self, intent: SmalltalkIntent, t: str) -> Reply:
         reply = intent.replies[zlib.crc32(t.encode()) % len(intent.replies)]
@@ -375,26 +389,86 @@ class Dialogue:
         text = workouts.render_exercise(x, self.kb.cite(x.sources))
         return Reply(text, buttons, kind=Kind.FAQ, topic=topic, score=score)
 
-    def _red_flag(self, flags: list[RedFlag]) -> Reply:
-        body = "\n\n".join(rf.message.strip() for rf in flags[:2])
-        sources = [src for rf in flags for src in rf.sources]
-        return self._urgent(body, sources, flags[0].id, score=1.0)
+    # ------------------------------------------------------------------ red flags
 
-    def _urgent(
-        self,
-        body: str,
-        sources: list[str],
-        topic: str,
-        *,
-        buttons: tuple[Button, ...] = (),
-        score: float | None = None,
-    ) -> Reply:
-        """A see-a-doctor reply: the urgent header, the body, where to go, and its sources."""
+    async def _red_flag(self, ctx: Turn, a: Assessment) -> list[Reply]:
+        """The level's header (what to do, how soon), why, the sources; reminders paused."""
+        assert a.level is not None
         s = self.kb.safety
-        text = (
-            f"{s.urgent_header}\n\n{body.strip()}\n\n{s.urgent_footer}\n\n{self.kb.cite(sources)}"
-        )
-        return Reply(text, buttons, kind=Kind.RED_FLAG, topic=topic, score=score)
+        body = "\n\n".join(f.message.strip() for f in a.flags[:2])
+        sources = [*s.levels[a.level].sources, *(src for f in a.flags for src in f.sources)]
+        text = f"{s.levels[a.level].header}\n\n{body}\n\n{self.kb.cite_links(sources)}"
+        buttons = self._doctor_button()
+        if a.level != "soon":
+            try:
+                paused = await self.reminding.pause_for_health(ctx, HEALTH_PAUSE_DAYS)
+            except StorageUnavailable:
+                paused = False
+            if paused:
+                text += f"\n\nI've paused your training reminders for {HEALTH_PAUSE_DAYS} days."
+                buttons = (*buttons, Button("Keep reminders on", "rem:resume"))
+        topic = a.flags[0].id if a.flags else None
+        return [
+            Reply(text, buttons, kind=Kind.RED_FLAG, topic=topic, score=a.score, urgency=a.level)
+        ]
+
+    async def _screen(self, ctx: Turn, text: str, score: float) -> list[Reply] | None:
+        """Ask the screening question, keeping the message to answer afterwards; None when it
+        was asked recently (then the message is answered as usual)."""
+        screening = self.kb.safety.screening
+        state = await ctx.get_state()
+        if screening is None or _screened_recently(state, ctx.now):
+            return None
+        resume = None
+        if state is not None and state.flow not in (SCREEN, SCREENED):
+            resume = [state.flow, state.step, state.data]
+        elif state is not None and state.flow == SCREEN:
+            resume = state.data.get("resume")
+        data = {"text": text[:MAX_PENDING_CHARS], "resume": resume, "at": ctx.now.isoformat()}
+        await ctx.set_state(FlowState(SCREEN, "ask", data))
+        return [
+            Reply(
+                screening.question,
+                (
+                    Button("Yes, one of these", "screen:yes"),
+                    Button("No, none of these", "screen:no"),
+                ),
+                kind=Kind.SCREEN,
+                topic="screen",
+                score=round(score, 3),
+            )
+        ]
+
+    async def _screen_answer(self, ctx: Turn, state: FlowState, answer: str) -> list[Reply]:
+        screening = self.kb.safety.screening
+        assert screening is not None
+        if answer == "yes":
+            buttons = tuple(
+                Button(item.label, f"screen:item:{i}") for i, item in enumerate(screening.items)
+            )
+            return [Reply("Which one? Tap the closest.", buttons, kind=Kind.SCREEN, topic="screen")]
+        after = _resume_state(state)
+        marker = {"screened_at": ctx.now.isoformat()}
+        if after is None:
+            await ctx.set_state(FlowState(SCREENED, "-", marker))
+        else:
+            await ctx.set_state(FlowState(after.flow, after.step, {**after.data, **marker}))
+        if answer.startswith("item:"):
+            i = int(answer[5:]) if answer[5:].isdecimal() else -1
+            flag = (
+                self.triage.flag(screening.items[i].flag) if 0 <= i < len(screening.items) else None
+            )
+            if flag is not None:
+                return await self._red_flag(ctx, Assessment(Outcome.FLAG, flag.level, (flag,)))
+        # "No": answer what they asked in the first place.
+        original = str(state.data.get("text", ""))
+        head = Reply("Thanks, that's reassuring.", kind=Kind.SCREEN, topic="screen_no")
+        if not original:
+            return [head]
+        if original.startswith("/"):
+            name, _, args = original[1:].partition(" ")
+            return [head, *await self._command(ctx, name.split("@", 1)[0].lower(), args.strip())]
+        return [head, *await self._text(ctx, original)]
 
     # ------------------------------------------------------------------ workout, log, pain, progress
 
@@ -539,3 +613,33 @@ class Dialogue:
         ]
 
     # ------------------------------------------------------------------ store helpers
+
+
+def _yes_no(t: str) -> bool | None:
+    """A typed answer to the screening question."""
+    if t in ("yes", "y", "yeah", "yep", "yes one of these", "i do", "one of these"):
+        return True
+    if t in ("no", "n", "nope", "nah", "none", "no none of these", "none of these", "i dont"):
+        return False
+    return None
+
+
+def _resume_state(state: FlowState) -> FlowState | None:
+    """The flow the screening question interrupted, if any."""
+    resume = state.data.get("resume")
+    if isinstance(resume, list) and len(resume) == 3:
+        flow, step, data = resume
+        return FlowState(str(flow), str(step), dict(data) if isinstance(data, dict) else {})
+    return None
+
+
+def _screened_recently(state: FlowState | None, now: datetime) -> bool:
+    if state is None:
+        return False
+    at = state.data.get("screened_at") or (state.data.get("at") if state.flow == SCREEN else None)
+    if not isinstance(at, str):
+        return False
+    try:
+        return now - datetime.fromisoformat(at) < SCREEN_QUIET
+    except (ValueError, TypeError):
+        return False

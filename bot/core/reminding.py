@@ -92,8 +92,26 @@ class Reminding:
         text += "\nWrong time zone? Change it in /settings."
         return [Reply(text, kind=Kind.REMINDER, topic=req.action)]
 
+    async def pause_for_health(self, ctx: Turn, days: int) -> bool:
+        """Pause an active schedule for `days` after a see-a-doctor reply (True if paused)."""
+        sched = await self.store.get_reminder(ctx.key)
+        if sched is None or not sched.active:
+            return False
+        until = ctx.today + timedelta(days=days)
+        if sched.paused_until is None or sched.paused_until < until:
+            sched.paused_until = until
+            await self.activate(ctx, sched)
+        return True
+
     async def button(self, ctx: Turn, what: str) -> list[Reply]:
         sched = await self.store.get_reminder(ctx.key)
+        if what == "resume" and sched is not None and sched.active:
+            sched.paused_until = None
+            await self.activate(ctx, sched)
+            text = "Okay, reminders stay on. " + reminders.describe(
+                sched.days, sched.at, sched.timezone, sched.next_due_at
+            )
+            return [Reply(text, kind=Kind.REMINDER, topic="resume")]
         if what == "snooze" and sched is not None and sched.active:
             sched.next_due_at = ctx.now + timedelta(hours=1)
             await self.store.save_reminder(sched)

@@ -1,21 +1,85 @@
-"""Red-flag triage: symptoms that need a doctor now are caught before any exercise advice."""
+"""Red-flag triage: symptoms that need a doctor are caught before any exercise advice.
+
+Two layers, both scoped to one window of at most two sentences so that words scattered across a
+long story never add up to a flag:
+
+- rules (knowledge/safety.yaml): concept patterns with clause-scoped negation, idioms blanked out
+  and exceptions that silence a flag only in the window they match in. A rule is certain.
+- a learned model (bot/core/triage_model.py), scoring each window; the highest score counts, so
+  a message's length does not drive it.
+
+`Triage.assess(text)` combines them into one of three outcomes: a red flag at an urgency level
+(a rule fired, or the model is very sure), a screening question (the model is unsure), or
+nothing.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import Enum
 
 from bot.core.text import clean
-from bot.kb import RedFlag, Safety
+from bot.core.triage_model import TriageModel
+from bot.kb import URGENCIES, RedFlag, Safety, Urgency
 
 _NEGATION_WINDOW = 3  # words before a match that can cancel it ("no numbness")
 # A negation reaches only to the end of its clause: in "not hungry, weight's dropping off"
 # the "not" says nothing about the weight. Clause breaks become this marker word.
 _CLAUSE = "xclausex"
 # A checklist answered "no" ("Cancer? No. Fall? No. Fever? No."): the items are denied, not
-# reported, so they are dropped before matching.
+# reported, so they are dropped before matching. Bounded repetition keeps it linear.
 _DENIED = re.compile(r"\b[\w' ]{1,30}\?\s*(no|nope|nah|none|never)(?=\s*([.!,;]|$))", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[,.;:!?()\n\u2013\u2014]+|\s-+\s|\b(but|and then|although|though)\b")
+# Sentence ends: . ! ? (runs of them), new lines, and semicolons. Abbreviations such as "Dr."
+# split a sentence in two, which only makes a window smaller.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|[\n;]+|(?<=[.!?])(?=[A-Z])")
+_CONCEPT = re.compile(r"%([a-z0-9_]+)%")
+_RANK = {level: i for i, level in enumerate(URGENCIES)}
+MAX_SENTENCE_CHARS = 400  # a run-on "sentence" longer than this is cut into windows this long
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of a message (linear time); a very long run-on is cut into pieces."""
+    out: list[str] = []
+    for part in _SENTENCE_END.split(text):
+        part = part.strip()
+        while len(part) > MAX_SENTENCE_CHARS:
+            cut = part.rfind(" ", 0, MAX_SENTENCE_CHARS)
+            cut = cut if cut > MAX_SENTENCE_CHARS // 2 else MAX_SENTENCE_CHARS
+            out.append(part[:cut])
+            part = part[cut:].strip()
+        if part:
+            out.append(part)
+    return out
+
+
+def windows(text: str) -> Iterator[str]:
+    """Each sentence, and each pair of neighbouring sentences ("My back hurts. I can't pee.")."""
+    ss = sentences(text)
+    yield from ss
+    for a, b in itertools.pairwise(ss):
+        yield f"{a} {b}"
+
+
+class Outcome(Enum):
+    NONE = "none"
+    SCREEN = "screen"  # the model is unsure: ask the screening question
+    FLAG = "flag"  # a rule fired, or the model is very sure
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    outcome: Outcome
+    level: Urgency | None = None
+    flags: tuple[RedFlag, ...] = ()  # the flags whose messages the reply carries (one level)
+    score: float = 0.0  # the model's highest window probability (0 without a model)
+    by_rule: bool = False
+
+
+NOTHING = Assessment(Outcome.NONE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +89,7 @@ class _Compiled:
     combos: tuple[tuple[re.Pattern[str], ...], ...]
     ignore: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...]
-
-
-def _compile(ps: list[str]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p) for p in ps)
+    escalate: tuple[tuple[Urgency, tuple[re.Pattern[str], ...]], ...]
 
 
 def _blank(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
@@ -40,54 +101,78 @@ def _blank(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Triage:
-    """Matches a message against the red-flag patterns of the knowledge base."""
+    """Red-flag rules of the knowledge base, plus the learned model when one is given."""
 
     safety: Safety
     _compiled: tuple[_Compiled, ...]
     _negations: frozenset[str]
-    _watch: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
+    model: TriageModel | None = None
+    _gate: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
 
     @classmethod
-    def build(cls, safety: Safety) -> Triage:
+    def build(cls, safety: Safety, model: TriageModel | None = None) -> Triage:
+        concepts = safety.concepts
+
+        def expand(p: str) -> str:
+            return _CONCEPT.sub(lambda m: f"(?:{concepts[m.group(1)]})", p)
+
+        def comp(ps: list[str]) -> tuple[re.Pattern[str], ...]:
+            return tuple(re.compile(expand(p)) for p in ps)
+
         compiled = tuple(
             _Compiled(
                 rf,
-                _compile(rf.patterns),
-                tuple(_compile(group) for group in rf.all_of),
-                _compile(rf.ignore),
-                _compile(rf.unless),
+                comp(rf.patterns),
+                tuple(comp(group) for group in rf.all_of),
+                comp(rf.ignore),
+                comp(rf.unless),
+                tuple((e.level, comp(e.patterns)) for e in rf.escalate),
             )
             for rf in safety.red_flags
         )
         negs = frozenset(clean(n) for n in safety.negations if clean(n))
-        w = safety.watch
-        watch = (_compile(w.patterns), _compile(w.needs)) if w else ((), ())
-        return cls(safety, compiled, negs, watch)
+        m = safety.model
+        gate = (comp(m.ignore), comp(m.needs)) if m else ((), ())
+        return cls(safety, compiled, negs, model, gate)
 
-    def worth_a_safety_check(self, text: str) -> bool:
-        """No red flag, but a word that often comes with one, next to back or pain words
-        ("my leg feels weird and my back hurts"): worth a one-line reminder of the red flags."""
-        words, needs = self._watch
-        t = clean(text)
-        return any(p.search(t) for p in words) and any(p.search(t) for p in needs)
+    # ------------------------------------------------------------------ rules
 
     def check(self, text: str) -> list[RedFlag]:
-        """Every red flag the message raises, in knowledge-base order (empty if none)."""
+        """Every red flag a rule raises, in knowledge-base order (empty if none)."""
+        return [f for f, _ in self._rule_hits(text)]
+
+    def _rule_hits(self, text: str) -> list[tuple[RedFlag, Urgency]]:
         if not text:
             return []
-        # Two spellings of the same message, so "can't" matches both "cant" and "can t".
-        marked = _CLAUSE_BREAK.sub(f" {_CLAUSE} ", _DENIED.sub(" ", text).lower())
-        forms = {clean(marked), re.sub(r"[^\w]+|_", " ", marked).strip()}
-        found: list[RedFlag] = []
-        for c in self._compiled:
-            if any(self._within_clause(u, f) for u in c.unless for f in forms):
-                continue
-            texts = {_blank(c.ignore, f) for f in forms} if c.ignore else forms
-            if any(self._hit(p, f) for p in c.patterns for f in texts) or any(
-                all(any(self._hit(p, f) for f in texts) for p in combo) for combo in c.combos
-            ):
-                found.append(c.flag)
-        return found
+        found: dict[str, tuple[RedFlag, Urgency]] = {}
+        for window in windows(_DENIED.sub(" ", text)):
+            # Two spellings of the same window, so "can't" matches both "cant" and "can t".
+            marked = _CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower())
+            forms = {clean(marked), re.sub(r"[^\w]+|_", " ", marked).strip()}
+            for c in self._compiled:
+                level = self._window_level(c, forms)
+                if level is None:
+                    continue
+                prev = found.get(c.flag.id)
+                if prev is None or _RANK[level] < _RANK[prev[1]]:
+                    found[c.flag.id] = (c.flag, level)
+        order = {c.flag.id: i for i, c in enumerate(self._compiled)}
+        return sorted(found.values(), key=lambda h: order[h[0].id])
+
+    def _window_level(self, c: _Compiled, forms: set[str]) -> Urgency | None:
+        if any(self._within_clause(u, f) for u in c.unless for f in forms):
+            return None
+        texts = {_blank(c.ignore, f) for f in forms} if c.ignore else forms
+        hit = any(self._hit(p, f) for p in c.patterns for f in texts) or any(
+            all(any(self._hit(p, f) for f in texts) for p in combo) for combo in c.combos
+        )
+        if not hit:
+            return None
+        level: Urgency = c.flag.level
+        for up, patterns in c.escalate:
+            if _RANK[up] < _RANK[level] and any(self._hit(p, f) for p in patterns for f in texts):
+                level = up
+        return level
 
     @staticmethod
     def _within_clause(pattern: re.Pattern[str], text: str) -> bool:
@@ -104,3 +189,36 @@ class Triage:
             if not self._negations.intersection(before):
                 return True
         return False
+
+    # ------------------------------------------------------------------ rules + model
+
+    def assess(self, text: str) -> Assessment:
+        """The one triage decision for a message: flag (with its level), screen, or nothing."""
+        hits = self._rule_hits(text)
+        if hits:
+            level = min((lv for _, lv in hits), key=_RANK.__getitem__)
+            flags = tuple(f for f, lv in hits if lv == level)
+            return Assessment(Outcome.FLAG, level, flags, 1.0, by_rule=True)
+        cfg = self.safety.model
+        if self.model is None or cfg is None or not self._worth_scoring(text, cfg.min_words):
+            return NOTHING
+        score, topic = self.model.score(list(windows(text)))
+        if score >= cfg.sure and topic is not None:
+            flag = next((f for f in self.safety.red_flags if f.id == topic), None)
+            if flag is not None:
+                return Assessment(Outcome.FLAG, flag.level, (flag,), score)
+        if score >= cfg.screen:
+            return Assessment(Outcome.SCREEN, score=score)
+        return Assessment(Outcome.NONE, score=score)
+
+    def _worth_scoring(self, text: str, min_words: int) -> bool:
+        """Enough words, and at least one about the body or a symptom."""
+        t = clean(text)
+        if len(t.split()) < min_words:
+            return False
+        ignore, needs = self._gate
+        t = _blank(ignore, t)
+        return not needs or any(p.search(t) for p in needs)
+
+    def flag(self, flag_id: str) -> RedFlag | None:
+        return next((f for f in self.safety.red_flags if f.id == flag_id), None)

@@ -20,6 +20,7 @@ class Kind(StrEnum):
     OUT_OF_SCOPE = "out_of_scope"
     COMMAND = "command"
     ONBOARDING = "onboarding"
+    SCREEN = "screen"  # the red-flag screening question ("do you have any of these?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class Reply:
     kind: Kind = Kind.COMMAND
     topic: str | None = None
     score: float | None = None
+    urgency: str | None = None  # red-flag replies: "emergency", "urgent" or "soon"
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ def new_core() -> Core:
 
 
 def urgent_header() -> str:
-    return kb.load(Settings(_env_file=None).knowledge_dir).safety.urgent_header  # type: ignore[call-arg]
+    return kb.load(Settings(_env_file=None).knowledge_dir).safety.levels["emergency"].header  # type: ignore[call-arg]
 
 
 @dataclass

@@ -52,7 +52,7 @@ def build() -> Dialogue:
 
 
 def urgent_header() -> str:
-    return kb.load(Settings(_env_file=None).knowledge_dir).safety.urgent_header  # type: ignore[call-arg]
+    return kb.load(Settings(_env_file=None).knowledge_dir).safety.levels["emergency"].header  # type: ignore[call-arg]
 
 
 class Recorder:

@@ -17,9 +17,10 @@ from tests.conftest import NOON, Chat
 
 async def test_red_flag_comes_before_faq_advice(chat: Chat, kb) -> None:
     [reply] = await chat.say("what should I avoid with back pain? also I can't control my bladder")
-    assert reply.kind is Kind.RED_FLAG
-    assert reply.text.startswith(kb.safety.urgent_header)
-    assert not reply.buttons  # triage never offers exercise
+    assert reply.kind is Kind.RED_FLAG and reply.urgency == "emergency"
+    assert reply.text.startswith(kb.safety.levels["emergency"].header)
+    # triage never offers exercise: only the when-to-see-a-doctor entry
+    assert [b.action for b in reply.buttons] == ["faq:when_see_doctor"]
 
 
 async def test_red_flag_inside_a_command_argument(chat: Chat) -> None:
@@ -32,16 +33,6 @@ async def test_red_flag_interrupts_onboarding(chat: Chat) -> None:
     await chat.say("/start")
     [reply] = await chat.say("numb between my legs since this morning")
     assert reply.kind is Kind.RED_FLAG
-
-
-async def test_a_symptom_word_without_a_red_flag_gets_a_safety_line(chat: Chat) -> None:
-    # No pattern fires, but "dizzy" next to back pain is worth a reminder of the red flags.
-    answer, check = await chat.say("my lower back aches and I get dizzy sometimes, what stretches?")
-    assert answer.kind is not Kind.RED_FLAG
-    assert check.text.startswith("Safety check") and "see a doctor" in check.text
-    assert [b.action for b in check.buttons] == ["faq:when_see_doctor"]
-    # An ordinary question gets just its answer.
-    assert len(await chat.say("how long should I hold a plank?")) == 1
 
 
 async def test_negated_symptom_is_not_a_red_flag(chat: Chat) -> None:

@@ -72,13 +72,13 @@ def test_every_claim_has_a_resolvable_source(kb) -> None:
         ),
         (
             "safety.yaml",
-            lambda d: d["watch"].update(patterns=["(unclosed"]),
+            lambda d: d["model"].update(needs=["(unclosed"]),
             "not a valid regex",
         ),
         (
             "safety.yaml",
-            lambda d: d["watch"].update(button="no_such_entry"),
-            "button 'no_such_entry'",
+            lambda d: d.update(button="no_such_entry"),
+            "'no_such_entry' is not a known entry",
         ),
         (
             "faq.yaml",
@@ -103,6 +103,25 @@ def test_every_claim_has_a_resolvable_source(kb) -> None:
             "not a valid regex",
         ),
         ("sources.yaml", lambda d: d["sources"][0].update(url="http://insecure"), "https"),
+        # a level's words in another level's message: a same-day flag must not say "999"
+        (
+            "safety.yaml",
+            lambda d: next(f for f in d["red_flags"] if f["id"] == "fever").update(
+                message="Call 999 now."
+            ),
+            "urgent message uses emergency wording",
+        ),
+        (
+            "safety.yaml",
+            lambda d: d["red_flags"][0].update(patterns=["%no_such_concept%"]),
+            "unknown concept %no_such_concept%",
+        ),
+        (
+            "safety.yaml",
+            lambda d: d["screening"]["items"][0].update(flag="ghost"),
+            "unknown flag ghost",
+        ),
+        ("safety.yaml", lambda d: d["levels"].pop("soon"), "level 'soon' has no header"),
     ],
 )
 def test_validation_errors_name_file_and_entry(kb_dir: Path, file, mutate, expect) -> None:
