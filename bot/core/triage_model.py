@@ -31,7 +31,23 @@ MAX_WINDOW_CHARS = 1000  # a window longer than this is scored on its first 1,00
 # Words that deny what follows in their clause ("no numbness", "without any pain"). "can't" is
 # not one: "can't pee" is the symptom itself.
 _NEGATORS = frozenset(
-    "no not without never nor neither dont doesnt didnt isnt arent wasnt havent hasnt none".split()
+    [
+        "no",
+        "not",
+        "without",
+        "never",
+        "nor",
+        "neither",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "arent",
+        "wasnt",
+        "havent",
+        "hasnt",
+        "none",
+    ]
 )
 _CLAUSES = re.compile(r"[,.;:!?()\n\u2013\u2014]+|\s-+\s|\bbut\b")
 
