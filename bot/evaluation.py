@@ -11,6 +11,7 @@ import asyncio
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,8 +60,8 @@ class Outcome:
     def correct(self) -> bool:
         if self.case.kind == "faq":
             return self.kind == "faq" and self.topic in self.case.topics
-        if self.case.kind == "red_flag":
-            return self.kind == "red_flag"
+        if self.case.kind == "red_flag":  # the red-flag reply, or the screening question
+            return self.kind in ("red_flag", "screen")
         return self.kind == self.case.kind
 
 
@@ -113,13 +114,15 @@ def metrics(outcomes: list[Outcome]) -> dict[str, float]:
     return {
         "top1": rate(faq, [o.correct for o in faq]),
         "oos_rejection": rate(oos, [o.kind == "out_of_scope" for o in oos]),
-        "red_flag_recall": rate(rf, [o.kind == "red_flag" for o in rf]),
+        "red_flag_recall": rate(rf, [o.kind in ("red_flag", "screen") for o in rf]),
         "red_flag_fp": rate(not_rf, [o.kind == "red_flag" for o in not_rf]),
         "overall": rate(outcomes, [o.correct for o in outcomes]),
     }
 
 
 def eval_command(path: Path, knowledge_dir: Path, show_misses: int = 40) -> int:
+    if _is_triage_set(path):
+        return triage_eval_command(path, knowledge_dir)
     cases = read_cases(path)
     outcomes = asyncio.run(run_cases(cases, knowledge_dir))
     m = metrics(outcomes)
@@ -153,5 +156,122 @@ def eval_command(path: Path, knowledge_dir: Path, show_misses: int = 40) -> int:
             got = f"{o.kind}:{o.topic}" if o.topic else o.kind
             score = f" {o.score:.2f}" if o.score is not None else ""
             print(f"  - {o.case.text[:70]!r}: want {want}, got {got}{score}")
+    sys.stdout.flush()
+    return 0 if ok else 1
+
+
+# ---------------------------------------------------------------------------------- triage sets
+
+# Gates for a triage set (issue "Triage v2"): every red flag gets the red-flag reply or the
+# screening question; few false red-flag replies; little screening of ordinary pain.
+TRIAGE_GATES = {
+    "recall": (">=", 1.00),
+    "false_flag_pain": ("<=", 0.03),
+    "false_flag_other": ("<=", 0.005),
+    "screen_pain": ("<=", 0.15),
+}
+# "Ordinary pain": everyday back pain and training soreness. Everything else: idioms, near
+# misses (a red-flag word that is not a red flag), training and off-topic questions.
+PAIN_CATEGORIES = frozenset({"ordinary_pain", "doms"})
+LEVELS = ("emergency", "urgent", "soon")
+
+
+@dataclass(frozen=True, slots=True)
+class TriageCase:
+    text: str
+    red_flag: bool
+    urgency: str | None
+    category: str
+
+
+def _is_triage_set(path: Path) -> bool:
+    first = next((x for x in path.read_text(encoding="utf-8").splitlines() if x.strip()), "")
+    try:
+        return "urgency" in json.loads(first)
+    except ValueError:
+        return False
+
+
+def read_triage_cases(path: Path) -> list[TriageCase]:
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append(
+                TriageCase(row["text"], row["kind"] == "red_flag", row["urgency"], row["category"])
+            )
+        except (ValueError, KeyError, TypeError) as e:
+            raise SystemExit(f"{path}:{n}: not a valid triage line ({e})") from None
+    return out
+
+
+async def run_triage(
+    cases: list[TriageCase], knowledge_dir: Path
+) -> list[tuple[TriageCase, str, str | None]]:
+    """(case, reply kind, urgency) for every message, each through Dialogue.handle as a new user."""
+    from bot.app import build_dialogue
+    from bot.config import Settings
+    from bot.core.flood import FloodGate
+    from bot.core.types import Incoming
+
+    settings = Settings(_env_file=None, knowledge_dir=knowledge_dir)  # type: ignore[call-arg]
+    dialogue = build_dialogue(settings=settings, flood=FloodGate(limit=1_000_000))
+    out = []
+    for i, c in enumerate(cases):
+        replies = await dialogue.handle(Incoming("eval", f"t{i}", f"t{i}", text=c.text))
+        first = replies[0] if replies else None
+        out.append((c, str(first.kind) if first else "none", first.urgency if first else None))
+    return out
+
+
+def triage_metrics(results: list[tuple[TriageCase, str, str | None]]) -> dict[str, float]:
+    def rate(rows: list[tuple[TriageCase, str, str | None]], ok: Callable[..., bool]) -> float:
+        return sum(ok(r) for r in rows) / len(rows) if rows else 0.0
+
+    flags = [r for r in results if r[0].red_flag]
+    pain = [r for r in results if not r[0].red_flag and r[0].category in PAIN_CATEGORIES]
+    other = [r for r in results if not r[0].red_flag and r[0].category not in PAIN_CATEGORIES]
+    m = {
+        "recall": rate(flags, lambda r: r[1] in ("red_flag", "screen")),
+        "flagged": rate(flags, lambda r: r[1] == "red_flag"),
+        "level_exact": rate(flags, lambda r: r[1] == "red_flag" and r[2] == r[0].urgency),
+        "false_flag_pain": rate(pain, lambda r: r[1] == "red_flag"),
+        "false_flag_other": rate(other, lambda r: r[1] == "red_flag"),
+        "false_emergency": rate(pain + other, lambda r: r[1] == "red_flag" and r[2] == "emergency"),
+        "screen_pain": rate(pain, lambda r: r[1] == "screen"),
+        "screen_other": rate(other, lambda r: r[1] == "screen"),
+    }
+    return m
+
+
+def triage_eval_command(path: Path, knowledge_dir: Path) -> int:
+    """Scores a triage set. Never prints a message of a sealed set: its misses must not be read."""
+    cases = read_triage_cases(path)
+    results = asyncio.run(run_triage(cases, knowledge_dir))
+    m = triage_metrics(results)
+    flags = [r for r in results if r[0].red_flag]
+    pain = [r for r in results if not r[0].red_flag and r[0].category in PAIN_CATEGORIES]
+    other = [r for r in results if not r[0].red_flag and r[0].category not in PAIN_CATEGORIES]
+    print(
+        f"{path}: {len(cases)} messages: {len(flags)} red flags, {len(pain)} ordinary pain, "
+        f"{len(other)} other"
+    )
+    ok = True
+    for name, (sign, target) in TRIAGE_GATES.items():
+        good = m[name] >= target if sign == ">=" else m[name] <= target
+        ok &= good
+        print(
+            f"  {name:18s} {m[name]:6.1%}  gate {sign} {target:.1%}  {'ok' if good else 'MISSED'}"
+        )
+    for name in ("flagged", "level_exact", "false_emergency", "screen_other"):
+        print(f"  {name:18s} {m[name]:6.1%}")
+    for level in LEVELS:
+        rows = [r for r in flags if r[0].urgency == level]
+        got = Counter(r[2] if r[1] == "red_flag" else r[1] for r in rows)
+        caught = sum(r[1] in ("red_flag", "screen") for r in rows)
+        detail = ", ".join(f"{k} {n}" for k, n in sorted(got.items(), key=lambda kv: str(kv[0])))
+        print(f"  {level:9s} {caught}/{len(rows)} caught; given: {detail}")
     sys.stdout.flush()
     return 0 if ok else 1

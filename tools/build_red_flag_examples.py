@@ -19,6 +19,25 @@ DATA = ROOT / "tests" / "data"
 OUT = ROOT / "knowledge" / "red_flag_examples.jsonl"
 
 
+# Sets written in the sealed-set format (kind "ordinary"/"red_flag", urgency, category) name a
+# symptom category rather than a flag id; this is the flag each category belongs to.
+CATEGORY_FLAG = {
+    **dict.fromkeys(
+        ("bladder", "bowel", "saddle_numbness", "sexual", "sexual_dysfunction"), "cauda_equina"
+    ),
+    **dict.fromkeys(("both_legs", "one_leg_weakness", "foot_drop"), "leg_weakness"),
+    **dict.fromkeys(("chest", "breathless", "tearing"), "chest_pain"),
+    **dict.fromkeys(("major_trauma", "minor_trauma_osteoporosis", "steroids"), "trauma"),
+    **dict.fromkeys(("not_improving", "age"), "not_improving"),
+    "fever": "fever",
+    "cancer_history": "cancer_history",
+    "night_pain": "night_pain",
+    "weight_loss": "weight_loss",
+    "cough_sneeze": "cough_sneeze",
+    "lump": "lump",
+}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--exclude", nargs="*", default=[], help="set names to leave out")
@@ -40,7 +59,9 @@ def main() -> int:
                     seen[text] = {
                         "text": text,
                         "red_flag": flag,
-                        "topic": row.get("topic") if flag else None,
+                        "topic": (row.get("topic") or CATEGORY_FLAG[row["category"]])
+                        if flag
+                        else None,
                         "set": path.stem,
                     }
     with OUT.open("w", encoding="utf-8") as f:

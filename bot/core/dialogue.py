@@ -31,10 +31,9 @@ from bot.core.messages import (
 )
 from bot.core.ports import FlowState, Profile, Store, UserKey
 from bot.core.reminding import Reminding
-from bot.core.safety import Assessment, Outcome, Triage
+from bot.core.safety import Assessment, Outcome, Scorer, Triage
 from bot.core.setup import Setup
 from bot.core.text import Normalizer, clean
-from bot.core.triage_model import TriageModel
 from bot.core.turn import Defaults, Turn
 from bot.core.types import Button, Incoming, Kind, Reply
 from bot.errors import StorageUnavailable
@@ -67,7 +66,7 @@ class Dialogue:
         flood: FloodGate | None = None,
         monotonic: Callable[[], float] = _time.monotonic,
         tuning: Tuning | None = None,
-        triage_model: TriageModel | None = None,
+        triage_model: Scorer | None = None,
     ) -> None:
         self.kb = kb
         self.store = store

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from bot.core.text import clean
-from bot.core.triage_model import TriageModel
 from bot.kb import URGENCIES, RedFlag, Safety, Urgency
 
 _NEGATION_WINDOW = 3  # words before a match that can cancel it ("no numbness")
@@ -62,6 +62,12 @@ def windows(text: str) -> Iterator[str]:
     yield from ss
     for a, b in itertools.pairwise(ss):
         yield f"{a} {b}"
+
+
+class Scorer(Protocol):
+    """The learned model's one call (bot/core/triage_model.TriageModel implements it)."""
+
+    def score(self, windows: Sequence[str]) -> tuple[float, str | None]: ...
 
 
 class Outcome(Enum):
@@ -106,11 +112,11 @@ class Triage:
     safety: Safety
     _compiled: tuple[_Compiled, ...]
     _negations: frozenset[str]
-    model: TriageModel | None = None
+    model: Scorer | None = None
     _gate: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
 
     @classmethod
-    def build(cls, safety: Safety, model: TriageModel | None = None) -> Triage:
+    def build(cls, safety: Safety, model: Scorer | None = None) -> Triage:
         concepts = safety.concepts
 
         def expand(p: str) -> str:
@@ -204,12 +210,25 @@ class Triage:
             return NOTHING
         score, topic = self.model.score(list(windows(text)))
         if score >= cfg.sure and topic is not None:
-            flag = next((f for f in self.safety.red_flags if f.id == topic), None)
-            if flag is not None:
-                return Assessment(Outcome.FLAG, flag.level, (flag,), score)
+            c = next((c for c in self._compiled if c.flag.id == topic), None)
+            if c is not None:
+                return Assessment(Outcome.FLAG, self._escalated(c, text), (c.flag,), score)
         if score >= cfg.screen:
             return Assessment(Outcome.SCREEN, score=score)
         return Assessment(Outcome.NONE, score=score)
+
+    def _escalated(self, c: _Compiled, text: str) -> Urgency:
+        """The flag's level, raised by its escalation patterns anywhere in one window ("both
+        legs" makes the model's leg-weakness flag an emergency)."""
+        level: Urgency = c.flag.level
+        for window in windows(text):
+            forms = {clean(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))}
+            for up, patterns in c.escalate:
+                if _RANK[up] < _RANK[level] and any(
+                    self._hit(p, f) for p in patterns for f in forms
+                ):
+                    level = up
+        return level
 
     def _worth_scoring(self, text: str, min_words: int) -> bool:
         """Enough words, and at least one about the body or a symptom."""

@@ -1,0 +1,214 @@
+"""Triage v2, as a user meets it: the examples of the issue, the three levels, the screening
+question, triage on every path, reminders paused after a see-a-doctor reply."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+
+import pytest
+
+from bot.core.flood import FloodGate
+from bot.core.ports import UserKey
+from bot.core.safety import Triage, sentences
+from bot.core.types import Kind
+from bot.storage.memory import MemoryStore
+from tests.conftest import NOON, Chat
+
+EMERGENCY_WORDS = re.compile(r"\b(999|A&E)\b")
+SAME_DAY_WORDS = re.compile(r"\b(111|GP today)\b")
+
+
+def kind_of(replies: Sequence[object]) -> tuple[str, str | None]:
+    first = replies[0]
+    return str(first.kind), first.urgency  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "lower back pain, it's hard to pee",
+        "I can't control my bladder and my back hurts, what does that mean?",
+        "what are these symptoms: numb groin and back pain",
+        "/ask since my back flared my groin area feels like cotton wool",
+    ],
+)
+async def test_missed_emergencies_now_get_the_emergency_answer(chat: Chat, text: str) -> None:
+    replies = await chat.say(text)
+    assert kind_of(replies) == ("red_flag", "emergency"), chat.text[:200]
+    assert EMERGENCY_WORDS.search(replies[0].text)
+    assert not SAME_DAY_WORDS.search(replies[0].text)  # no other level's instruction
+    assert "walk" not in replies[0].text.lower()  # no exercise advice
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my legs are wobbly after squats and my back is a bit tender",
+        "how do I fold down the back seats in my car, the lever is stuck and I have tried "
+        "everything for weeks now",
+        "Rip, quick one: I tweaked my back doing squats yesterday and it's sore, should I deload?",
+        "I strained my lower back lifting a sofa last week, it's just sore, there's no pain or "
+        "numbness going down into my legs at all, when can I train again",
+    ],
+)
+async def test_false_emergencies_are_gone(chat: Chat, text: str) -> None:
+    replies = await chat.say(text)
+    assert replies[0].kind not in (Kind.RED_FLAG, Kind.SCREEN), chat.text[:200]
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("my back hurts and I can't feel my saddle area", "emergency"),
+        ("back pain with a fever and chills since yesterday", "urgent"),
+        ("my back hurts and I've lost a lot of weight without trying", "soon"),
+    ],
+)
+async def test_each_level_says_only_its_own_instruction(chat: Chat, kb, text: str, level: str):
+    [reply] = await chat.say(text)
+    assert reply.kind is Kind.RED_FLAG and reply.urgency == level
+    header = kb.safety.levels[level].header
+    assert reply.text.startswith(header)  # what to do and how soon, first
+    body = reply.text
+    if level != "emergency":
+        assert not EMERGENCY_WORDS.search(body), body
+    if level != "urgent":
+        assert not SAME_DAY_WORDS.search(body), body
+    assert "https://" in body  # sources, linked
+
+
+async def test_both_legs_escalate_leg_weakness_to_an_emergency(chat: Chat) -> None:
+    replies = await chat.say("both my legs have gone weak and numb since my back went yesterday")
+    assert kind_of(replies) == ("red_flag", "emergency")
+    replies = await chat.say("my left leg has gone weak since my back went, foot keeps dragging")
+    assert kind_of(replies) == ("red_flag", "urgent")
+
+
+async def test_a_red_flag_is_never_dropped_by_the_flood_gate(make_chat) -> None:
+    chat = make_chat(flood=FloodGate(limit=3, window=10.0))
+    for _ in range(5):
+        await chat.say("how long should I hold a plank")
+    assert await chat.say("thanks") == []  # flooded: ordinary messages are dropped
+    replies = await chat.say("my back hurts and I can't control my bladder")
+    assert kind_of(replies) == ("red_flag", "emergency")
+
+
+async def test_a_red_flag_in_the_middle_of_setup_leaves_the_flow_waiting(chat: Chat) -> None:
+    await chat.say("/start")
+    replies = await chat.say("I can't feel my groin and my back hurts")
+    assert kind_of(replies) == ("red_flag", "emergency")
+    replies = await chat.say("beginner")  # the setup question still takes its answer
+    assert "Saved" in chat.text or "equipment" in chat.text.lower()
+
+
+async def test_quoted_speech_and_long_messages_are_triaged(chat: Chat) -> None:
+    replies = await chat.say("my dad can't control his bladder and his back is bad")
+    assert kind_of(replies) == ("red_flag", "emergency")
+    story = "I have been training for years and love deadlifts. " * 190
+    replies = await chat.say(story + "Since Tuesday I can't control my bladder and my back hurts.")
+    assert len(story) > 9_000 and kind_of(replies) == ("red_flag", "emergency")
+
+
+async def test_non_english_text_with_english_symptom_words(chat: Chat) -> None:
+    replies = await chat.say("me duele la espalda and I can't control my bladder desde ayer")
+    assert kind_of(replies) == ("red_flag", "emergency")
+
+
+def test_sentences_are_split_linearly_and_long_runs_are_cut() -> None:
+    assert sentences("My back hurts. I can't pee!\nHelp") == [
+        "My back hurts.",
+        "I can't pee!",
+        "Help",
+    ]
+    parts = sentences("word " * 5_000)
+    assert all(len(p) <= 400 for p in parts) and len(parts) > 40
+
+
+# ---------------------------------------------------------------------------- screening
+
+
+class FixedScorer:
+    """A model that is unsure about everything (0.5) pointing at a fever."""
+
+    def __init__(self, score: float = 0.5) -> None:
+        self.value = score
+
+    def score(self, windows: Sequence[str]) -> tuple[float, str | None]:
+        return self.value, "fever"
+
+
+async def test_unsure_model_asks_the_screening_question_then_answers(make_chat) -> None:
+    chat = make_chat(triage_model=FixedScorer())
+    replies = await chat.say(
+        "my back feels odd and I am worried about it, how long to hold a plank?"
+    )
+    assert replies[0].kind is Kind.SCREEN and "Yes, one of these" in [
+        b.label for b in replies[0].buttons
+    ]
+    replies = await chat.press("No, none")
+    assert replies[0].topic == "screen_no"
+    assert any(r.topic == "plank_hold_time" for r in replies), chat.text[:300]
+    # asked once per conversation topic, not on every message
+    replies = await chat.say("my back still feels a bit odd, how many sets of rows?")
+    assert replies[0].kind is not Kind.SCREEN
+
+
+async def test_screening_yes_leads_to_the_right_level(make_chat) -> None:
+    chat = make_chat(triage_model=FixedScorer())
+    await chat.say("my back feels strange today and I don't know what to do about it")
+    await chat.press("Yes, one of these")
+    replies = await chat.press("Numb groin")
+    assert kind_of(replies) == ("red_flag", "emergency")
+
+
+async def test_typed_no_answers_the_screening_question(make_chat) -> None:
+    chat = make_chat(triage_model=FixedScorer())
+    await chat.say("my back feels strange, what should I avoid with back pain")
+    replies = await chat.say("no")
+    assert replies[0].topic == "screen_no" and len(replies) >= 2
+
+
+async def test_a_very_sure_model_gives_the_flag_reply(make_chat) -> None:
+    chat = make_chat(triage_model=FixedScorer(0.99))
+    replies = await chat.say("something odd is going on with my back and I feel awful")
+    assert kind_of(replies) == ("red_flag", "urgent")
+
+
+def test_the_shipped_model_is_scored_per_window(kb) -> None:
+    from bot.app import load_triage_model
+
+    model = load_triage_model(kb)
+    assert model is not None
+    triage = Triage.build(kb.safety, model)
+    calm = "I love deadlifts and my back feels great. " * 40
+    # length alone does not raise the score
+    assert triage.assess(calm).score < 0.35
+    assert triage.assess("I've lost all feeling down there and my back is agony").outcome.value in (
+        "flag",
+        "screen",
+    )
+
+
+# ---------------------------------------------------------------------------- reminders
+
+
+async def test_reminders_pause_for_a_week_after_an_urgent_reply(chat: Chat, store: MemoryStore):
+    chat.now = NOON
+    await chat.say("/remind mon wed fri 18:00")
+    replies = await chat.say("back pain with a fever and chills since yesterday")
+    assert replies[0].urgency == "urgent" and "paused your training reminders" in replies[0].text
+    sched = await store.get_reminder(UserKey("test", "u1"))
+    assert sched is not None and sched.paused_until == NOON.date() + timedelta(days=7)
+    assert sched.next_due_at is not None and sched.next_due_at.date() >= sched.paused_until
+    await chat.press("Keep reminders on")
+    sched = await store.get_reminder(UserKey("test", "u1"))
+    assert sched is not None and sched.paused_until is None
+
+
+async def test_soon_level_does_not_pause_reminders(chat: Chat, store: MemoryStore) -> None:
+    chat.now = NOON
+    await chat.say("/remind mon wed fri 18:00")
+    replies = await chat.say("my back hurts and I've lost a lot of weight without trying")
+    assert replies[0].urgency == "soon" and "paused" not in replies[0].text
