@@ -129,13 +129,17 @@ def _queries(n: int, rng: random.Random) -> list[str]:
 
 
 def _latencies(kb: KnowledgeBase, queries: list[str]) -> tuple[list[float], float]:
+    from bot.app import load_triage_model
     from bot.core.dialogue import Dialogue
     from bot.core.flood import FloodGate
     from bot.core.types import Incoming
     from bot.storage.memory import MemoryStore
 
     t0 = time.perf_counter()
-    dialogue = Dialogue(kb, MemoryStore(), flood=FloodGate(limit=10**9))
+    # Built as `backbot run` builds it: the red-flag model included.
+    dialogue = Dialogue(
+        kb, MemoryStore(), flood=FloodGate(limit=10**9), triage_model=load_triage_model(kb)
+    )
     build = time.perf_counter() - t0
 
     async def go() -> list[float]:
@@ -186,4 +190,63 @@ def answers(settings: Settings, *, entries: int = 10_000, queries: int = 2_000) 
     print(
         f'cold start `backbot ask "hi"`: best {min(cold):.2f}s, median {statistics.median(cold):.2f}s'
     )
+    return 0
+
+
+def triage(settings: Settings, *, long_messages: int = 200) -> int:
+    """`backbot bench triage`: Triage.assess per message, rules alone and rules + model, on every
+    labelled training-side message and on 10,000-character messages; model load; cold starts."""
+    from bot.app import load_kb
+    from bot.core.safety import Triage
+    from bot.core.triage_model import TriageModel
+
+    kb = load_kb(settings.knowledge_dir)
+    assert kb.model_path is not None
+    t0 = time.perf_counter()
+    model = TriageModel.load(kb.model_path)
+    load_s = time.perf_counter() - t0
+    data = DEV_SET.parent
+    texts = [
+        json.loads(line)["text"]
+        for path in sorted(data.glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    rng = random.Random(3)
+    longs = []
+    for _ in range(long_messages):
+        words = [rng.choice(texts) for _ in range(200)]
+        longs.append(" ".join(words)[:10_000])
+    rules, full = Triage.build(kb.safety), Triage.build(kb.safety, model)
+
+    def timed(t: Triage, msgs: list[str]) -> list[float]:
+        out = []
+        for m in msgs:
+            s = time.perf_counter()
+            t.assess(m)
+            out.append(time.perf_counter() - s)
+        return out
+
+    timed(full, texts[:100])
+    print(f"model load {load_s * 1000:.0f} ms ({len(model.vocabulary)} features)")
+    print(f"{'messages':28s} {'n':>5s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s}")
+    for name, msgs in ((f"labelled ({len(texts)})", texts), ("10,000 characters", longs)):
+        for label, t in (("rules", rules), ("rules + model", full)):
+            lat = timed(t, msgs)
+            print(
+                f"{name + ', ' + label:28s} {len(msgs):5d} {_pct(lat, 0.5):8.3f} "
+                f"{_pct(lat, 0.99):8.3f} {max(lat) * 1000:8.3f}"
+            )
+    for label, msg in (("hi", "hi"), ("a long red flag", longs[0] + " I can't feel my groin.")):
+        cold = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-m", "bot", "ask", msg], check=True, capture_output=True
+            )
+            cold.append(time.perf_counter() - t0)
+        print(
+            f"cold start `backbot ask` ({label}): best {min(cold):.2f}s, median "
+            f"{statistics.median(cold):.2f}s"
+        )
     return 0

@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     ba = bench_sub.add_parser("answers", help="answer latency, shipped KB and a synthetic 10k KB")
     ba.add_argument("--entries", type=int, default=10_000)
     ba.add_argument("--queries", type=int, default=2_000)
+    bench_sub.add_parser("triage", help="red-flag triage cost per message, model load, cold start")
     return p
 
 
@@ -101,6 +102,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if cmd == "bench":
         from bot import bench
 
+        if args.bench_cmd == "triage":
+            return bench.triage(settings)
         return bench.answers(settings, entries=args.entries, queries=args.queries)
     return 2
 

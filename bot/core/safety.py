@@ -96,6 +96,9 @@ class _Compiled:
     ignore: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...]
     escalate: tuple[tuple[Urgency, tuple[re.Pattern[str], ...]], ...]
+    # Any pattern, or the first group of any combination: a flag whose `anywhere` finds nothing
+    # in the whole message cannot fire in any window, so its windows are never checked.
+    anywhere: re.Pattern[str]
 
 
 def _blank(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
@@ -133,6 +136,11 @@ class Triage:
                 comp(rf.ignore),
                 comp(rf.unless),
                 tuple((e.level, comp(e.patterns)) for e in rf.escalate),
+                re.compile(
+                    "|".join(
+                        f"(?:{expand(p)})" for p in (*rf.patterns, *(g[0] for g in rf.all_of if g))
+                    )
+                ),
             )
             for rf in safety.red_flags
         )
@@ -151,17 +159,29 @@ class Triage:
         if not text:
             return []
         found: dict[str, tuple[RedFlag, Urgency]] = {}
-        for window in windows(_DENIED.sub(" ", text)):
-            # Two spellings of the same window, so "can't" matches both "cant" and "can t".
-            marked = _CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower())
-            forms = {clean(marked), re.sub(r"[^\w]+|_", " ", marked).strip()}
-            for c in self._compiled:
-                level = self._window_level(c, forms)
+        ss = sentences(_DENIED.sub(" ", text))
+        # Two spellings of each sentence, so "can't" matches both "cant" and "can t".
+        plain = [{clean(x), re.sub(r"[^\w]+|_", " ", x.lower()).strip()} for x in ss]
+        for c in self._compiled:
+            # Only windows holding a sentence where this flag could start are checked.
+            hits = [i for i, forms in enumerate(plain) if any(c.anywhere.search(f) for f in forms)]
+            if not hits:
+                continue
+            spans = {(i, i) for i in hits}
+            spans |= {(j, j + 1) for i in hits for j in (i - 1, i) if 0 <= j < len(ss) - 1}
+            for a, b in sorted(spans):
+                window = ss[a] if a == b else f"{ss[a]} {ss[b]}"
+                marked = _CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower())
+                level = self._window_level(
+                    c, {clean(marked), re.sub(r"[^\w]+|_", " ", marked).strip()}
+                )
                 if level is None:
                     continue
                 prev = found.get(c.flag.id)
                 if prev is None or _RANK[level] < _RANK[prev[1]]:
                     found[c.flag.id] = (c.flag, level)
+                if level == "emergency":
+                    break
         order = {c.flag.id: i for i, c in enumerate(self._compiled)}
         return sorted(found.values(), key=lambda h: order[h[0].id])
 
