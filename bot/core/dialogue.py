@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 500  # retrieval reads the start of very long messages; triage reads it all
 PAIN_RECENT = timedelta(days=7)  # a pain score older than this no longer shapes the workout
 PERSISTENT_PAIN = timedelta(days=14)
+SEVERE_PAIN = 8  # a /pain score from here on also says when to call 111 or the GP
 HEALTH_PAUSE_DAYS = 7  # reminders pause this long after an emergency or same-day reply
 SCREEN = "screen"  # flow state while the screening question waits for its answer
 SCREENED = "screened"  # marker: screening was asked; not again for SCREEN_QUIET
@@ -554,6 +555,14 @@ class Dialogue:
                 flow, step, data = state.data["resume"]
                 resume = await self.setup.ask_step(ctx, flow, step, data)
         lines = [f"Pain {score}/10 noted."]
+        if score >= SEVERE_PAIN:
+            # NHS: severe pain that rest and painkillers don't ease needs advice today.
+            lines.append(
+                "That's a lot of pain. If it isn't easing with rest and painkillers, or you feel "
+                "unwell, call NHS 111 or see your GP today. Tell me about any other symptoms and "
+                "I'll say if they need help sooner.\n"
+                + self.kb.cite_links(self.kb.safety.levels["urgent"].sources, limit=1)
+            )
         if score >= workouts.GENTLE_PAIN:
             lines.append(
                 "Today's workout will be the gentle plan. Stop anything that makes it worse."

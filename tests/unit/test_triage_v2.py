@@ -212,3 +212,10 @@ async def test_soon_level_does_not_pause_reminders(chat: Chat, store: MemoryStor
     await chat.say("/remind mon wed fri 18:00")
     replies = await chat.say("my back hurts and I've lost a lot of weight without trying")
     assert replies[0].urgency == "soon" and "paused" not in replies[0].text
+
+
+async def test_severe_pain_score_says_when_to_call_111(chat: Chat) -> None:
+    [reply, *_] = await chat.say("/pain 9")
+    assert "Pain 9/10 noted." in reply.text and "111" in reply.text and "https://" in reply.text
+    [reply, *_] = await chat.say("/pain 5")
+    assert "111" not in reply.text
