@@ -246,7 +246,9 @@ class MiniLM:
             st_config = json.loads(archive.read("sentence_bert_config.json"))
             pooling = json.loads(archive.read("1_Pooling/config.json"))
             tokenizer = Tokenizer.from_str(archive.read("tokenizer.json").decode("utf-8"))
-            weights = load_safetensors(_read_member(archive, path, "model.safetensors"))
+            weights: dict[str, npt.NDArray[Any]] = load_safetensors(
+                _read_member(archive, path, "model.safetensors")
+            )
 
         if config.get("hidden_act") != "gelu" or not pooling.get("pooling_mode_mean_tokens"):
             raise ValueError("unexpected model configuration (want GELU and mean pooling)")
