@@ -169,6 +169,9 @@ class Model(_Model):
     sure: float = Field(gt=0.0, lt=1.0)
     screen: float = Field(gt=0.0, lt=1.0)
     min_words: int = Field(default=3, ge=1)
+    # A rule hit on which the model scores below `veto` is not certain: it gets the screening
+    # question (which still leads to the level's reply) instead of the red-flag reply.
+    veto: float = Field(default=0.0, ge=0.0, lt=1.0)
     ignore: Regexes = []
     needs: Regexes = []
 

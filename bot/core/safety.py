@@ -221,14 +221,23 @@ class Triage:
     def assess(self, text: str) -> Assessment:
         """The one triage decision for a message: flag (with its level), screen, or nothing."""
         hits = self._rule_hits(text)
+        cfg = self.safety.model
+        score, topic = 0.0, None
+        if (
+            self.model is not None
+            and cfg is not None
+            and (hits or self._worth_scoring(text, cfg.min_words))
+        ):
+            score, topic = self.model.score(list(windows(text)))
         if hits:
+            if self.model is not None and cfg is not None and score < cfg.veto:
+                # The model is confident this is not a red flag: ask rather than alarm.
+                return Assessment(Outcome.SCREEN, score=score, by_rule=True)
             level = min((lv for _, lv in hits), key=_RANK.__getitem__)
             flags = tuple(f for f, lv in hits if lv == level)
             return Assessment(Outcome.FLAG, level, flags, 1.0, by_rule=True)
-        cfg = self.safety.model
-        if self.model is None or cfg is None or not self._worth_scoring(text, cfg.min_words):
+        if self.model is None or cfg is None or (topic is None and score == 0.0):
             return NOTHING
-        score, topic = self.model.score(list(windows(text)))
         if score >= cfg.sure and topic is not None:
             c = next((c for c in self._compiled if c.flag.id == topic), None)
             if c is not None:

@@ -219,3 +219,14 @@ async def test_severe_pain_score_says_when_to_call_111(chat: Chat) -> None:
     assert "Pain 9/10 noted." in reply.text and "111" in reply.text and "https://" in reply.text
     [reply, *_] = await chat.say("/pain 5")
     assert "111" not in reply.text
+
+
+async def test_a_rule_hit_the_model_is_sure_about_is_asked_not_alarmed(make_chat) -> None:
+    # The model scores 0.01: the rule is not certain, so the screening question comes instead,
+    # and "yes" still leads to the emergency reply.
+    chat = make_chat(triage_model=FixedScorer(0.01))
+    replies = await chat.say("my back hurts and I can't control my bladder")
+    assert replies[0].kind is Kind.SCREEN
+    await chat.press("Yes, one of these")
+    replies = await chat.press("Bladder or bowel")
+    assert kind_of(replies) == ("red_flag", "emergency")
