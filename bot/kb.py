@@ -133,10 +133,19 @@ class RedFlag(_Model):
     escalate: list[Escalation] = []
     patterns: Regexes = Field(min_length=1)
     all_of: list[Regexes] = []
+    # Idioms blanked out of the window before this flag's patterns run ("hit legs tomorrow");
+    # unlike `unless`, the rest of the window is still checked.
     ignore: Regexes = []
     unless: Regexes = []
     message: str = Field(max_length=MAX_ANSWER_CHARS)
     sources: list[str] = Field(min_length=1)
+
+    @field_validator("all_of")
+    @classmethod
+    def _groups_of_two(cls, v: list[list[str]]) -> list[list[str]]:
+        if any(len(group) < 2 for group in v):
+            raise ValueError("each all_of combination needs at least two patterns")
+        return v
 
 
 class LevelText(_Model):
