@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
@@ -101,6 +101,11 @@ class _Compiled:
     anywhere: re.Pattern[str]
 
 
+def _spellings(text: str) -> set[str]:
+    """Two spellings of the same text, so "can't" matches both "cant" and "can t"."""
+    return {clean(text), re.sub(r"[^\w]+|_", " ", text.lower()).strip()}
+
+
 def _blank(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
     """The text with every idiom replaced by a word no pattern uses (keeps word positions)."""
     for p in patterns:
@@ -116,6 +121,7 @@ class Triage:
     _compiled: tuple[_Compiled, ...]
     _negations: frozenset[str]
     model: Scorer | None = None
+    _by_id: dict[str, _Compiled] = field(default_factory=dict)
     _gate: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
 
     @classmethod
@@ -147,7 +153,7 @@ class Triage:
         negs = frozenset(clean(n) for n in safety.negations if clean(n))
         m = safety.model
         gate = (comp(m.ignore), comp(m.needs)) if m else ((), ())
-        return cls(safety, compiled, negs, model, gate)
+        return cls(safety, compiled, negs, model, {c.flag.id: c for c in compiled}, gate)
 
     # ------------------------------------------------------------------ rules
 
@@ -158,32 +164,29 @@ class Triage:
     def _rule_hits(self, text: str) -> list[tuple[RedFlag, Urgency]]:
         if not text:
             return []
-        found: dict[str, tuple[RedFlag, Urgency]] = {}
+        found: list[tuple[RedFlag, Urgency]] = []
         ss = sentences(_DENIED.sub(" ", text))
-        # Two spellings of each sentence, so "can't" matches both "cant" and "can t".
-        plain = [{clean(x), re.sub(r"[^\w]+|_", " ", x.lower()).strip()} for x in ss]
-        for c in self._compiled:
+        plain = [_spellings(x) for x in ss]
+        for c in self._compiled:  # knowledge-base order
             # Only windows holding a sentence where this flag could start are checked.
             hits = [i for i, forms in enumerate(plain) if any(c.anywhere.search(f) for f in forms)]
             if not hits:
                 continue
             spans = {(i, i) for i in hits}
             spans |= {(j, j + 1) for i in hits for j in (i - 1, i) if 0 <= j < len(ss) - 1}
+            best: Urgency | None = None
             for a, b in sorted(spans):
                 window = ss[a] if a == b else f"{ss[a]} {ss[b]}"
-                marked = _CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower())
                 level = self._window_level(
-                    c, {clean(marked), re.sub(r"[^\w]+|_", " ", marked).strip()}
+                    c, _spellings(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))
                 )
-                if level is None:
-                    continue
-                prev = found.get(c.flag.id)
-                if prev is None or _RANK[level] < _RANK[prev[1]]:
-                    found[c.flag.id] = (c.flag, level)
-                if level == "emergency":
+                if level is not None and (best is None or _RANK[level] < _RANK[best]):
+                    best = level
+                if best == "emergency":
                     break
-        order = {c.flag.id: i for i, c in enumerate(self._compiled)}
-        return sorted(found.values(), key=lambda h: order[h[0].id])
+            if best is not None:
+                found.append((c.flag, best))
+        return found
 
     def _window_level(self, c: _Compiled, forms: set[str]) -> Urgency | None:
         if any(self._within_clause(u, f) for u in c.unless for f in forms):
@@ -192,9 +195,10 @@ class Triage:
         hit = any(self._hit(p, f) for p in c.patterns for f in texts) or any(
             all(any(self._hit(p, f) for f in texts) for p in combo) for combo in c.combos
         )
-        if not hit:
-            return None
-        level: Urgency = c.flag.level
+        return self._raised(c, c.flag.level, texts) if hit else None
+
+    def _raised(self, c: _Compiled, level: Urgency, texts: set[str]) -> Urgency:
+        """`level`, raised by the flag's escalation patterns found in `texts`."""
         for up, patterns in c.escalate:
             if _RANK[up] < _RANK[level] and any(self._hit(p, f) for p in patterns for f in texts):
                 level = up
@@ -221,27 +225,26 @@ class Triage:
     def assess(self, text: str) -> Assessment:
         """The one triage decision for a message: flag (with its level), screen, or nothing."""
         hits = self._rule_hits(text)
-        cfg = self.safety.model
+        model, cfg = self.model, self.safety.model
         score, topic = 0.0, None
         if (
-            self.model is not None
+            model is not None
             and cfg is not None
             and (hits or self._worth_scoring(text, cfg.min_words))
         ):
-            score, topic = self.model.score(list(windows(text)))
+            score, topic = model.score(list(windows(text)))
         if hits:
-            if self.model is not None and cfg is not None and score < cfg.veto:
+            if model is not None and cfg is not None and score < cfg.veto:
                 # The model is confident this is not a red flag: ask rather than alarm.
                 return Assessment(Outcome.SCREEN, score=score, by_rule=True)
             level = min((lv for _, lv in hits), key=_RANK.__getitem__)
             flags = tuple(f for f, lv in hits if lv == level)
             return Assessment(Outcome.FLAG, level, flags, 1.0, by_rule=True)
-        if self.model is None or cfg is None or (topic is None and score == 0.0):
+        if model is None or cfg is None or (topic is None and score == 0.0):
             return NOTHING
-        if score >= cfg.sure and topic is not None:
-            c = next((c for c in self._compiled if c.flag.id == topic), None)
-            if c is not None:
-                return Assessment(Outcome.FLAG, self._escalated(c, text), (c.flag,), score)
+        c = self._by_id.get(topic) if topic is not None else None
+        if score >= cfg.sure and c is not None:
+            return Assessment(Outcome.FLAG, self._escalated(c, text), (c.flag,), score)
         if score >= cfg.screen:
             return Assessment(Outcome.SCREEN, score=score)
         return Assessment(Outcome.NONE, score=score)
@@ -251,12 +254,9 @@ class Triage:
         legs" makes the model's leg-weakness flag an emergency)."""
         level: Urgency = c.flag.level
         for window in windows(text):
-            forms = {clean(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))}
-            for up, patterns in c.escalate:
-                if _RANK[up] < _RANK[level] and any(
-                    self._hit(p, f) for p in patterns for f in forms
-                ):
-                    level = up
+            level = self._raised(
+                c, level, {clean(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))}
+            )
         return level
 
     def _worth_scoring(self, text: str, min_words: int) -> bool:
@@ -269,4 +269,5 @@ class Triage:
         return not needs or any(p.search(t) for p in needs)
 
     def flag(self, flag_id: str) -> RedFlag | None:
-        return next((f for f in self.safety.red_flags if f.id == flag_id), None)
+        c = self._by_id.get(flag_id)
+        return c.flag if c else None
