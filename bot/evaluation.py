@@ -14,8 +14,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import kb as kb_module
+
+if TYPE_CHECKING:
+    from bot.core.types import Reply
+
+T = TypeVar("T")
 
 TARGETS = {
     "top1": 0.90,
@@ -65,22 +71,31 @@ class Outcome:
         return self.kind == self.case.kind
 
 
-def read_cases(path: Path) -> list[Case]:
-    cases = []
+def _read_jsonl(path: Path, what: str, make: Callable[[Any], T]) -> list[T]:
+    """One `make(row)` per non-blank JSON line; a bad line stops with its file and number."""
+    out = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
-            topic = row.get("topic")
-            topics = tuple(topic) if isinstance(topic, list) else (topic,) if topic else ()
-            cases.append(Case(row["text"], row["kind"], topics))
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise SystemExit(f"{path}:{n}: not a valid eval line ({e})") from None
-    return cases
+            out.append(make(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as e:
+            raise SystemExit(f"{path}:{n}: not a valid {what} line ({e})") from None
+    return out
 
 
-async def run_cases(cases: list[Case], knowledge_dir: Path) -> list[Outcome]:
+def _case(row: Any) -> Case:
+    topic = row.get("topic")
+    topics = tuple(topic) if isinstance(topic, list) else (topic,) if topic else ()
+    return Case(row["text"], row["kind"], topics)
+
+
+def read_cases(path: Path) -> list[Case]:
+    return _read_jsonl(path, "eval", _case)
+
+
+async def _first_replies(texts: list[str], knowledge_dir: Path, prefix: str) -> list[Reply | None]:
+    """The first reply to each text, each sent by a new user through the real Dialogue."""
     from bot.app import build_dialogue
     from bot.config import Settings
     from bot.core.flood import FloodGate
@@ -88,10 +103,18 @@ async def run_cases(cases: list[Case], knowledge_dir: Path) -> list[Outcome]:
 
     settings = Settings(_env_file=None, knowledge_dir=knowledge_dir)  # type: ignore[call-arg]
     dialogue = build_dialogue(settings=settings, flood=FloodGate(limit=1_000_000))
+    out: list[Reply | None] = []
+    for i, text in enumerate(texts):
+        user = f"{prefix}{i}"
+        replies = await dialogue.handle(Incoming("eval", user, user, text=text))
+        out.append(replies[0] if replies else None)
+    return out
+
+
+async def run_cases(cases: list[Case], knowledge_dir: Path) -> list[Outcome]:
+    firsts = await _first_replies([c.text for c in cases], knowledge_dir, "u")
     out = []
-    for i, c in enumerate(cases):
-        replies = await dialogue.handle(Incoming("eval", f"u{i}", f"u{i}", text=c.text))
-        first = replies[0] if replies else None
+    for c, first in zip(cases, firsts, strict=True):
         out.append(
             Outcome(
                 c,
@@ -193,37 +216,24 @@ def _is_triage_set(path: Path) -> bool:
 
 
 def read_triage_cases(path: Path) -> list[TriageCase]:
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            out.append(
-                TriageCase(row["text"], row["kind"] == "red_flag", row["urgency"], row["category"])
-            )
-        except (ValueError, KeyError, TypeError) as e:
-            raise SystemExit(f"{path}:{n}: not a valid triage line ({e})") from None
-    return out
+    return _read_jsonl(
+        path,
+        "triage",
+        lambda row: TriageCase(
+            row["text"], row["kind"] == "red_flag", row["urgency"], row["category"]
+        ),
+    )
 
 
 async def run_triage(
     cases: list[TriageCase], knowledge_dir: Path
 ) -> list[tuple[TriageCase, str, str | None]]:
     """(case, reply kind, urgency) for every message, each through Dialogue.handle as a new user."""
-    from bot.app import build_dialogue
-    from bot.config import Settings
-    from bot.core.flood import FloodGate
-    from bot.core.types import Incoming
-
-    settings = Settings(_env_file=None, knowledge_dir=knowledge_dir)  # type: ignore[call-arg]
-    dialogue = build_dialogue(settings=settings, flood=FloodGate(limit=1_000_000))
-    out = []
-    for i, c in enumerate(cases):
-        replies = await dialogue.handle(Incoming("eval", f"t{i}", f"t{i}", text=c.text))
-        first = replies[0] if replies else None
-        out.append((c, str(first.kind) if first else "none", first.urgency if first else None))
-    return out
+    firsts = await _first_replies([c.text for c in cases], knowledge_dir, "t")
+    return [
+        (c, str(first.kind) if first else "none", first.urgency if first else None)
+        for c, first in zip(cases, firsts, strict=True)
+    ]
 
 
 def triage_metrics(results: list[tuple[TriageCase, str, str | None]]) -> dict[str, float]:

@@ -164,7 +164,7 @@ class Dialogue:
     def _assess(self, text: str) -> Assessment:
         """Triage of what the user wrote: a command's arguments, or the whole message."""
         if text.startswith("/"):
-            text = text.partition(" ")[2]
+            text = _command_parts(text)[1]
         return self.triage.assess(text) if text.strip() else Assessment(Outcome.NONE)
 
     async def _route(self, ctx: Turn, text: str, assessment: Assessment) -> list[Reply]:
@@ -174,8 +174,7 @@ class Dialogue:
             # The flow (if any) waits: its state is untouched, so the next message can answer it.
             return await self._red_flag(ctx, assessment)
         if text.startswith("/"):
-            name, _, args = text[1:].partition(" ")
-            name = name.split("@", 1)[0].lower()
+            name, args = _command_parts(text)
             if name in COMMAND_NAMES or name == "cancel":
                 if assessment.outcome is Outcome.SCREEN and (
                     screen := await self._screen(ctx, text, assessment.score)
@@ -466,8 +465,8 @@ class Dialogue:
         if not original:
             return [head]
         if original.startswith("/"):
-            name, _, args = original[1:].partition(" ")
-            return [head, *await self._command(ctx, name.split("@", 1)[0].lower(), args.strip())]
+            name, args = _command_parts(original)
+            return [head, *await self._command(ctx, name, args.strip())]
         return [head, *await self._text(ctx, original)]
 
     # ------------------------------------------------------------------ workout, log, pain, progress
@@ -621,6 +620,12 @@ class Dialogue:
         ]
 
     # ------------------------------------------------------------------ store helpers
+
+
+def _command_parts(text: str) -> tuple[str, str]:
+    """ "/Pain@backbot 5" -> ("pain", "5"): the command's name and its arguments."""
+    name, _, args = text[1:].partition(" ")
+    return name.split("@", 1)[0].lower(), args
 
 
 def _yes_no(t: str) -> bool | None:
