@@ -182,15 +182,20 @@ def answers(settings: Settings, *, entries: int = 10_000, queries: int = 2_000) 
             f"{name:18s} {n:8d} {_pct(lat, 0.5):8.3f} {_pct(lat, 0.99):8.3f} {statistics.mean(lat) * 1000:8.3f} {b:8.2f}"
         )
     print(f"ratio p99 synthetic/shipped: {_pct(big, 0.99) / _pct(shipped, 0.99):.2f}x")
-    cold = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "bot", "ask", "hi"], check=True, capture_output=True)
-        cold.append(time.perf_counter() - t0)
-    print(
-        f'cold start `backbot ask "hi"`: best {min(cold):.2f}s, median {statistics.median(cold):.2f}s'
-    )
+    print(f'cold start `backbot ask "hi"`: {_cold_start("hi")}')
     return 0
+
+
+def _cold_start(message: str, runs: int = 3) -> str:
+    """`backbot ask MESSAGE` in a fresh interpreter, `runs` times: best and median seconds."""
+    cold = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "bot", "ask", message], check=True, capture_output=True
+        )
+        cold.append(time.perf_counter() - t0)
+    return f"best {min(cold):.2f}s, median {statistics.median(cold):.2f}s"
 
 
 def triage(settings: Settings, *, long_messages: int = 200) -> int:
@@ -238,15 +243,5 @@ def triage(settings: Settings, *, long_messages: int = 200) -> int:
                 f"{_pct(lat, 0.99):8.3f} {max(lat) * 1000:8.3f}"
             )
     for label, msg in (("hi", "hi"), ("a long red flag", longs[0] + " I can't feel my groin.")):
-        cold = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            subprocess.run(
-                [sys.executable, "-m", "bot", "ask", msg], check=True, capture_output=True
-            )
-            cold.append(time.perf_counter() - t0)
-        print(
-            f"cold start `backbot ask` ({label}): best {min(cold):.2f}s, median "
-            f"{statistics.median(cold):.2f}s"
-        )
+        print(f"cold start `backbot ask` ({label}): {_cold_start(msg)}")
     return 0

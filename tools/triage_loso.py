@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot import kb as kb_mod  # noqa: E402
-from bot.core.safety import Triage, sentences, windows  # noqa: E402
+from bot.core.safety import Triage, windows  # noqa: E402
 from bot.core.triage_model import NONE_CLASS  # noqa: E402
 from bot.kb import RedFlagExample  # noqa: E402
 from bot.triage_train import ordinary_phrasings, train, training_rows  # noqa: E402
@@ -136,7 +136,6 @@ def _report(
             f"  {t:4.2f}   {np.mean([f >= t for f in flags]):6.1%}  "
             f"{np.mean([o >= t for o in ords]):6.1%}"
         )
-    _ = sentences  # windows() is what the bot scores; sentences shown for the docs
 
 
 if __name__ == "__main__":
