@@ -93,11 +93,11 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
     if settings.telegram_token is not None:
         from bot.adapters.telegram import TelegramAdapter
 
-        adapters.append(TelegramAdapter(settings, dialogue.handle))
+        adapters.append(TelegramAdapter(settings, dialogue.turn))
     if settings.discord_token is not None:
         from bot.adapters.discord import DiscordAdapter
 
-        adapters.append(DiscordAdapter(settings, dialogue.handle))
+        adapters.append(DiscordAdapter(settings, dialogue.turn))
     scheduler: ReminderScheduler | None = None
     started: list[Any] = []
     try:

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 from bot.core.types import Address, Incoming, Reply
 
-# The dialogue core as adapters see it: one incoming message in, replies out.
-Handler = Callable[[Incoming], Awaitable[list[Reply]]]
+# The dialogue core as adapters see it: `async with handler(incoming) as replies:` and deliver
+# the replies inside the block. The block is the user's turn: the next message of the same
+# user waits until it ends, so replies reach the chat in the order the user wrote.
+Handler = Callable[[Incoming], AbstractAsyncContextManager[list[Reply]]]
+
+
+def from_function(answer: Callable[[Incoming], Awaitable[list[Reply]]]) -> Handler:
+    """A Handler around a plain async function (tests, and cores that need no ordering)."""
+
+    @asynccontextmanager
+    async def handler(incoming: Incoming) -> AsyncIterator[list[Reply]]:
+        yield await answer(incoming)
+
+    return handler
 
 
 class Sender(Protocol):

@@ -11,10 +11,9 @@ import asyncio
 import getpass
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.adapters.base import Handler
 from bot.adapters.render import to_plain
 from bot.core.types import Address, Button, Incoming, Reply
 from bot.errors import TransientError
@@ -28,7 +27,7 @@ class ConsoleChat:
 
     def __init__(
         self,
-        handler: Handler,
+        handler: Callable[[Incoming], Awaitable[list[Reply]]],
         *,
         user_id: str | None = None,
         out: TextIO | None = None,
@@ -53,7 +52,12 @@ class ConsoleChat:
     def to_incoming(self, line: str) -> Incoming:
         """`#N` or a button's exact label presses that button of the last replies; else text."""
         action = None
-        if line.startswith("#") and line[1:].isdigit() and 1 <= int(line[1:]) <= len(self.buttons):
+        if (
+            line.startswith("#")
+            and line[1:].isascii()
+            and line[1:].isdecimal()
+            and 1 <= int(line[1:]) <= len(self.buttons)
+        ):
             action = self.buttons[int(line[1:]) - 1].action
         else:
             action = next((b.action for b in self.buttons if b.label.lower() == line.lower()), None)

@@ -23,7 +23,7 @@ from discord import app_commands
 from bot.adapters import render
 from bot.adapters.base import Handler
 from bot.config import Settings
-from bot.core.commands import COMMANDS, Command
+from bot.core.features import COMMANDS, Command
 from bot.core.types import Address, Incoming, Reply
 from bot.errors import Blocked, ConfigError, RateLimited, SendError, TransientError
 
@@ -285,8 +285,9 @@ class DiscordAdapter:
             is_group=is_group,
             mentioned=mentioned,
         )
-        for reply in await self.handler(incoming):
-            await _deliver(message.channel, reply)
+        async with self.handler(incoming) as replies:
+            for reply in replies:
+                await _deliver(message.channel, reply)
 
     async def on_interaction(
         self, interaction: discord.Interaction[Any], *, text: str = "", action: str | None = None
@@ -311,21 +312,27 @@ class DiscordAdapter:
             is_group=in_guild,
             mentioned=True,  # an interaction is always addressed to the bot
         )
-        task = asyncio.ensure_future(self.handler(incoming))
-        done, _ = await asyncio.wait({task}, timeout=self.defer_after)
+        turn = self.handler(incoming)
+        # Entering the turn queues it (in arrival order); a slow or queued turn is deferred
+        # so Discord's three-second limit never loses the interaction.
+        entering = asyncio.ensure_future(turn.__aenter__())
+        done, _ = await asyncio.wait({entering}, timeout=self.defer_after)
         if not done:
             await interaction.response.defer(thinking=True)
-        replies = await task
-        if not replies:
-            await self._acknowledge(interaction)
-            return
-        for reply in replies:
-            ephemeral = reply.ephemeral and in_guild
-            for kwargs in render_reply(reply):
-                if not interaction.response.is_done():
-                    await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
-                else:
-                    await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+        replies = await entering
+        try:
+            if not replies:
+                await self._acknowledge(interaction)
+                return
+            for reply in replies:
+                ephemeral = reply.ephemeral and in_guild
+                for kwargs in render_reply(reply):
+                    if not interaction.response.is_done():
+                        await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+                    else:
+                        await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+        finally:
+            await turn.__aexit__(None, None, None)
 
     @staticmethod
     async def _acknowledge(interaction: discord.Interaction[Any]) -> None:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import telegram
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -45,7 +46,7 @@ from telegram.ext import (
 from bot.adapters.base import Handler
 from bot.adapters.render import TELEGRAM_LIMIT, split_text, to_telegram_html
 from bot.config import Settings
-from bot.core.commands import COMMANDS
+from bot.core.features import COMMANDS
 from bot.core.types import Address, Button, Incoming, Reply
 from bot.errors import Blocked, ConfigError, RateLimited, SendError, TransientError
 
@@ -301,8 +302,9 @@ class TelegramAdapter:
         query = update.callback_query
         if query is None:
             return
-        with contextlib.suppress(BadRequest):  # "query is too old" must not block the answer
-            await query.answer()
+        # Stop the spinner without waiting: this update's turn must be queued before any await,
+        # or a later message of the same user could overtake it.
+        self.application.create_task(self._stop_spinner(query))
         chat = query.message.chat if query.message is not None else None
         chat_id = chat.id if chat is not None else query.from_user.id
         incoming = Incoming(
@@ -316,16 +318,21 @@ class TelegramAdapter:
         )
         await self._answer(chat_id, incoming)
 
+    @staticmethod
+    async def _stop_spinner(query: CallbackQuery) -> None:
+        with contextlib.suppress(TelegramError):  # "query is too old" must not matter
+            await query.answer()
+
     async def _answer(self, chat_id: int, incoming: Incoming) -> None:
-        """Run the handler, showing "typing…" if it is slow, and deliver every reply."""
+        """Run the handler, showing "typing…" if it is slow, and deliver every reply inside
+        the user's turn (the next message of this user waits until they are sent)."""
         # A timer rather than a task per update: cheaper, and most answers beat it.
         typing = asyncio.get_running_loop().call_later(TYPING_AFTER, self._show_typing, chat_id)
-        try:
-            replies = await self.handler(incoming)
-        finally:
+        async with self.handler(incoming) as replies:
             typing.cancel()
-        for reply in replies:
-            await deliver(self.application.bot, chat_id, reply)
+            for reply in replies:
+                await deliver(self.application.bot, chat_id, reply)
+        typing.cancel()
 
     def _show_typing(self, chat_id: int) -> None:
         async def typing() -> None:

@@ -130,3 +130,52 @@ def pain_report(t: str) -> str | None:
     if word.isdigit() or word in _NUMBER_WORDS:
         return word
     return None
+
+
+# --- provisional (replaced by the parser under review) ---------------------------------------
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass(frozen=True, slots=True)
+class PainParse:
+    kind: str
+    score: int | None = None
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ShortReply:
+    kind: str
+    value: int | None = None
+
+
+def parse_pain(text: str, expecting: bool = False) -> PainParse:
+    t = re.sub(r"[^a-z0-9/ -]", " ", text.lower()).strip()
+    m = re.search(r"(?<![\w-])(-?\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\b", t)
+    cue = expecting or bool(re.search(r"\bpain\b|/\s*10|out of 10|\brate\b", t))
+    if m and cue:
+        w = m.group(1)
+        n = int(w) if w.lstrip("-").isdecimal() else _NUMBER_WORDS[w]
+        if 0 <= n <= 10:
+            return PainParse("score", n, w)
+        return PainParse("out_of_range", None, w)
+    if expecting and re.search(r"\b(bad|fine|ok|sore|good|terrible|awful)\b", t):
+        return PainParse("vague", None, t[:20])
+    return PainParse("none")
+
+
+def short_reply(text: str) -> ShortReply | None:
+    t = re.sub(r"[^a-z0-9 -]", " ", text.lower()).strip()
+    if len(t.split()) > 4:
+        return None
+    if re.fullmatch(r"-?\d{1,6}", t):
+        return ShortReply("number", int(t))
+    if t in _NUMBER_WORDS:
+        return ShortReply("number", _NUMBER_WORDS[t])
+    if t in ("yes", "yep", "sure", "ok", "okay", "yeah", "y"):
+        return ShortReply("yes")
+    if t in ("no", "nope", "nah", "not really", "no thanks", "n"):
+        return ShortReply("no")
+    if t in ("later", "maybe later", "not now", "another time", "tomorrow"):
+        return ShortReply("later")
+    return None

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
+from bot.core.features import HELP
 from bot.core.types import Button
 
-HELP = (
-    "**What I can do**\n"
-    "• /today — today's back workout\n"
-    '• Ask me anything, e.g. "how long should I hold a plank?"\n'
-    "• /done — log a workout · /pain 0-10 — log your back pain\n"
-    "• /progress — your week, streak and chart\n"
-    "• /remind mon wed fri 18:00 — reminders · /stop to end them\n"
-    "• /settings · /forget · /about\n"
-    "I coach; I don't diagnose. Severe or unusual symptoms need a doctor."
-)
+__all__ = ["HELP"]  # re-exported: generated from the feature table
+
 ABOUT = (
     "**backbot** — a back-training coach.\n"
     "Answers come from a knowledge base written from public health sources "

@@ -6,6 +6,7 @@ The core never sees ORM objects or SQL; `bot.storage` implements this protocol o
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Protocol
@@ -36,12 +37,67 @@ class Profile:
 
 
 @dataclass(slots=True)
-class FlowState:
-    """Where a user is in a multi-step conversation (onboarding, settings, reminder setup)."""
+class Frame:
+    """One flow a user is in: which flow, which step waits for an answer, the flow's own data,
+    and when the step's question was last asked (flows expire after a quiet spell)."""
 
     flow: str
     step: str
     data: dict[str, Any] = field(default_factory=dict)
+    asked_at: datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        at = self.asked_at.isoformat() if self.asked_at else None
+        return {"flow": self.flow, "step": self.step, "data": self.data, "asked_at": at}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Frame | None:
+        """A stored frame, or None for anything malformed (never raises)."""
+        if not isinstance(raw, dict):
+            return None
+        flow, step, data = raw.get("flow"), raw.get("step"), raw.get("data")
+        if not isinstance(flow, str) or not isinstance(step, str):
+            return None
+        at = raw.get("asked_at")
+        try:
+            asked = datetime.fromisoformat(at) if isinstance(at, str) else None
+        except ValueError:
+            asked = None
+        return cls(flow, step, dict(data) if isinstance(data, dict) else {}, asked)
+
+
+@dataclass(slots=True)
+class Conversation:
+    """A user's conversation state: a stack of flows (the last one is answering now; an
+    interruption pushes a new flow on top) and small marks that outlive flows (when the
+    red-flag screening question was last asked)."""
+
+    frames: list[Frame] = field(default_factory=list)
+    marks: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def top(self) -> Frame | None:
+        return self.frames[-1] if self.frames else None
+
+    def find(self, flow: str) -> Frame | None:
+        return next((f for f in reversed(self.frames) if f.flow == flow), None)
+
+    def is_empty(self) -> bool:
+        return not self.frames and not self.marks
+
+    def to_json(self) -> dict[str, Any]:
+        return {"frames": [f.to_json() for f in self.frames], "marks": dict(self.marks)}
+
+    @classmethod
+    def from_json(cls, raw: Any) -> Conversation:
+        """A stored conversation; malformed parts are dropped rather than raised on."""
+        if not isinstance(raw, dict):
+            return cls()
+        frames = raw.get("frames")
+        marks = raw.get("marks")
+        parsed = [f for f in map(Frame.from_json, frames if isinstance(frames, list) else []) if f]
+        kept = {str(k): str(v) for k, v in marks.items()} if isinstance(marks, dict) else {}
+        return cls(parsed, kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +127,24 @@ class Store(Protocol):
 
     async def get_profile(self, key: UserKey) -> Profile | None: ...
 
-    async def save_profile(self, profile: Profile) -> None: ...
+    async def save_profile(self, profile: Profile, fields: Collection[str] | None = None) -> None:
+        """Create or update a profile. On an existing profile only `fields` are written (all
+        when None): a turn writes back what it changed, never a stale copy of the rest."""
+        ...
 
-    async def get_state(self, key: UserKey) -> FlowState | None: ...
+    async def get_conversation(self, key: UserKey) -> Conversation: ...
 
-    async def save_state(self, key: UserKey, state: FlowState | None) -> None: ...
+    async def save_conversation(self, key: UserKey, conversation: Conversation) -> None:
+        """Store the conversation; an empty one deletes the stored state."""
+        ...
+
+    async def claim_turn(self, key: UserKey, holder: str, until: datetime, now: datetime) -> bool:
+        """Take this user's turn lease for `holder` until `until`, unless another holder's
+        lease is still running at `now`. The guard that orders one user's turns across
+        several bot instances; True when taken."""
+        ...
+
+    async def release_turn(self, key: UserKey, holder: str) -> None: ...
 
     async def log_session(self, key: UserKey, day: date, at: datetime) -> bool:
         """Record a workout on `day` (the user's local date); False if that day was logged."""

@@ -81,7 +81,6 @@ class Reminding:
             sched.at = req.at or sched.at
             sched.paused_until = None
         await self.activate(ctx, sched)
-        await ctx.set_state(None)
         text = reminders.describe(sched.days, sched.at, sched.timezone, sched.next_due_at)
         if req.bare_hour and req.at is not None:
             text += (

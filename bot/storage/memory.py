@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from datetime import date, datetime
 
-from bot.core.ports import FlowState, PainEntry, Profile, ReminderSchedule, UserKey
+from bot.core.ports import Conversation, PainEntry, Profile, ReminderSchedule, UserKey
 
 
 class MemoryStore:
@@ -13,7 +14,8 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.profiles: dict[UserKey, Profile] = {}
-        self.states: dict[UserKey, FlowState] = {}
+        self.conversations: dict[UserKey, Conversation] = {}
+        self.leases: dict[UserKey, tuple[str, datetime]] = {}
         self.sessions: dict[UserKey, dict[date, datetime]] = {}
         self.pain: dict[UserKey, list[PainEntry]] = {}
         self.reminders: dict[UserKey, ReminderSchedule] = {}
@@ -21,17 +23,36 @@ class MemoryStore:
     async def get_profile(self, key: UserKey) -> Profile | None:
         return copy.deepcopy(self.profiles.get(key))
 
-    async def save_profile(self, profile: Profile) -> None:
-        self.profiles[profile.key] = copy.deepcopy(profile)
+    async def save_profile(self, profile: Profile, fields: Collection[str] | None = None) -> None:
+        stored = self.profiles.get(profile.key)
+        if stored is None or fields is None:
+            self.profiles[profile.key] = copy.deepcopy(profile)
+            return
+        for name in fields:
+            setattr(stored, name, copy.deepcopy(getattr(profile, name)))
 
-    async def get_state(self, key: UserKey) -> FlowState | None:
-        return copy.deepcopy(self.states.get(key))
+    async def get_conversation(self, key: UserKey) -> Conversation:
+        return Conversation.from_json(
+            copy.deepcopy(self.conversations.get(key, Conversation()).to_json())
+        )
 
-    async def save_state(self, key: UserKey, state: FlowState | None) -> None:
-        if state is None:
-            self.states.pop(key, None)
+    async def save_conversation(self, key: UserKey, conversation: Conversation) -> None:
+        if conversation.is_empty():
+            self.conversations.pop(key, None)
         else:
-            self.states[key] = copy.deepcopy(state)
+            # Through JSON, as the database stores it: what a test sees is what SQL would give.
+            self.conversations[key] = Conversation.from_json(copy.deepcopy(conversation.to_json()))
+
+    async def claim_turn(self, key: UserKey, holder: str, until: datetime, now: datetime) -> bool:
+        held = self.leases.get(key)
+        if held is not None and held[0] != holder and held[1] > now:
+            return False
+        self.leases[key] = (holder, until)
+        return True
+
+    async def release_turn(self, key: UserKey, holder: str) -> None:
+        if key in self.leases and self.leases[key][0] == holder:
+            del self.leases[key]
 
     async def log_session(self, key: UserKey, day: date, at: datetime) -> bool:
         days = self.sessions.setdefault(key, {})
@@ -57,7 +78,7 @@ class MemoryStore:
 
     async def forget(self, key: UserKey) -> int:
         n = 0
-        for table in (self.profiles, self.states, self.reminders):
+        for table in (self.profiles, self.conversations, self.reminders):
             n += table.pop(key, None) is not None
         n += len(self.sessions.pop(key, {}))
         n += len(self.pain.pop(key, []))

@@ -113,16 +113,30 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class FlowStateRow(Base):
-    """The one multi-step conversation a user is in; the user id is the key."""
+class ConversationRow(Base):
+    """A user's conversation state (`bot.core.ports.Conversation` as JSON): the stack of flows
+    they are in and a few marks. `version` goes up on every write."""
 
-    __tablename__ = "flow_states"
+    __tablename__ = "conversations"
 
     user_id: Mapped[int] = mapped_column(_fk("users.id"), primary_key=True)
-    flow: Mapped[str] = mapped_column(String(64))
-    step: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TurnLease(Base):
+    """Who is handling a user's message right now, until when: the row that keeps two bot
+    instances from answering one user's messages at once. Keyed by platform and user id,
+    not `users.id`, so a user who only asks questions gets no `users` row; deleted when the
+    turn ends."""
+
+    __tablename__ = "turn_leases"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column()
 
 
 class WorkoutLog(Base):
@@ -188,4 +202,4 @@ class Delivery(Base):
 
 
 # Children first: the order `forget` deletes in, and the order to drop tables in.
-USER_TABLES = (Delivery, ReminderScheduleRow, PainScore, WorkoutLog, FlowStateRow, User)
+USER_TABLES = (Delivery, ReminderScheduleRow, PainScore, WorkoutLog, ConversationRow, User)

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,13 +47,14 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.config import mask_url
-from bot.core.ports import FlowState, PainEntry, Profile, ReminderSchedule, UserKey
+from bot.core.ports import Conversation, PainEntry, Profile, ReminderSchedule, UserKey
 from bot.errors import ConfigError, StorageUnavailable
 from bot.storage.models import (
+    ConversationRow,
     Delivery,
-    FlowStateRow,
     PainScore,
     ReminderScheduleRow,
+    TurnLease,
     User,
     WorkoutLog,
     utcnow,
@@ -371,9 +372,9 @@ class SqlStore:
 
         return await self._run(op, write=False)
 
-    async def save_profile(self, profile: Profile) -> None:
+    async def save_profile(self, profile: Profile, fields: Collection[str] | None = None) -> None:
         key = profile.key
-        fields: dict[str, Any] = {
+        values: dict[str, Any] = {
             "display_name": profile.display_name,
             "level": profile.level,
             "equipment": profile.equipment,
@@ -382,54 +383,86 @@ class SqlStore:
             "has_profile": True,
         }
         if profile.created_at is not None:
-            fields["created_at"] = _aware(profile.created_at, "created_at")
+            values["created_at"] = _aware(profile.created_at, "created_at")
+        # A row that exists gets only the fields this turn changed (and becomes a profile).
+        changed = values if fields is None else {f: values[f] for f in fields if f in values}
+        changed = {**changed, "has_profile": True}
 
         async def op(s: AsyncSession) -> None:
             stmt = self._insert(User).values(
                 platform=key.platform,
                 user_id=key.user_id,
-                **{"created_at": utcnow(), **fields},
+                **{"created_at": utcnow(), **values},
             )
             await s.execute(
-                stmt.on_conflict_do_update(index_elements=["platform", "user_id"], set_=fields)
+                stmt.on_conflict_do_update(index_elements=["platform", "user_id"], set_=changed)
             )
 
         await self._run(op, write=True)
 
-    # -- conversation state ----------------------------------------------------------------
+    # -- conversation state and turn leases ------------------------------------------------
 
-    async def get_state(self, key: UserKey) -> FlowState | None:
-        async def op(s: AsyncSession) -> FlowState | None:
-            row = await s.scalar(
-                select(FlowStateRow).join(User, User.id == FlowStateRow.user_id).where(*_of(key))
+    async def get_conversation(self, key: UserKey) -> Conversation:
+        async def op(s: AsyncSession) -> Conversation:
+            state = await s.scalar(
+                select(ConversationRow.state)
+                .join(User, User.id == ConversationRow.user_id)
+                .where(*_of(key))
             )
-            if row is None:
-                return None
-            return FlowState(flow=row.flow, step=row.step, data=dict(row.data or {}))
+            return Conversation.from_json(state)
 
         return await self._run(op, write=False)
 
-    async def save_state(self, key: UserKey, state: FlowState | None) -> None:
+    async def save_conversation(self, key: UserKey, conversation: Conversation) -> None:
         async def op(s: AsyncSession) -> None:
-            if state is None:
+            if conversation.is_empty():
                 uid = select(User.id).where(*_of(key)).scalar_subquery()
                 await s.execute(
-                    delete(FlowStateRow)
-                    .where(FlowStateRow.user_id == uid)
+                    delete(ConversationRow)
+                    .where(ConversationRow.user_id == uid)
                     .execution_options(synchronize_session=False)
                 )
                 return
             uid_ = await self._ensure_user(s, key)
-            values = {
-                "flow": state.flow,
-                "step": state.step,
-                "data": dict(state.data),
-                "updated_at": utcnow(),
-            }
+            values = {"state": conversation.to_json(), "updated_at": utcnow()}
             await s.execute(
-                self._insert(FlowStateRow)
-                .values(user_id=uid_, **values)
-                .on_conflict_do_update(index_elements=["user_id"], set_=values)
+                self._insert(ConversationRow)
+                .values(user_id=uid_, version=1, **values)
+                .on_conflict_do_update(
+                    index_elements=["user_id"],
+                    set_={**values, "version": ConversationRow.version + 1},
+                )
+            )
+
+        await self._run(op, write=True)
+
+    async def claim_turn(self, key: UserKey, holder: str, until: datetime, now: datetime) -> bool:
+        until, now = _aware(until, "until"), _aware(now, "now")
+
+        async def op(s: AsyncSession) -> bool:
+            stmt = self._insert(TurnLease).values(
+                platform=key.platform, user_id=key.user_id, holder=holder, until=until
+            )
+            res = await s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["platform", "user_id"],
+                    set_={"holder": holder, "until": until},
+                    # Free, expired (its instance died mid-turn), or ours already.
+                    where=or_(TurnLease.until < now, TurnLease.holder == holder),
+                )
+            )
+            return bool(getattr(res, "rowcount", 0))
+
+        return await self._run(op, write=True)
+
+    async def release_turn(self, key: UserKey, holder: str) -> None:
+        async def op(s: AsyncSession) -> None:
+            await s.execute(
+                delete(TurnLease).where(
+                    TurnLease.platform == key.platform,
+                    TurnLease.user_id == key.user_id,
+                    TurnLease.holder == holder,
+                )
             )
 
         await self._run(op, write=True)
@@ -560,7 +593,7 @@ class SqlStore:
                 ),
                 *(
                     delete(model).where(model.user_id == uid)
-                    for model in (ReminderScheduleRow, PainScore, WorkoutLog, FlowStateRow)
+                    for model in (ReminderScheduleRow, PainScore, WorkoutLog, ConversationRow)
                 ),
                 delete(User).where(*_of(key)),
             ]

@@ -29,6 +29,7 @@ from telegram.ext import ContextTypes, TypeHandler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bot.adapters.base import from_function
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import build_dialogue
 from bot.config import Settings
@@ -128,7 +129,7 @@ async def end_to_end(
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, telegram_token=token, telegram_api_url=url, telegram_webhook_url=None
     )
-    adapter = TelegramAdapter(settings, handler, rate_limit=False)
+    adapter = TelegramAdapter(settings, from_function(handler), rate_limit=False)
     adapter.application.add_handler(TypeHandler(Update, finished), group=1)
     await adapter.start()
     try:

@@ -19,11 +19,12 @@ import pytest
 from pydantic import SecretStr
 
 from bot import kb
+from bot.adapters.base import from_function
 from bot.adapters.discord import DiscordAdapter, render_reply
 from bot.adapters.render import to_discord_markdown
 from bot.app import build_dialogue
 from bot.config import Settings
-from bot.core.commands import COMMANDS
+from bot.core.features import COMMANDS
 from bot.core.types import Address, Button, Incoming, Kind, Reply
 from bot.errors import Blocked, RateLimited, TransientError
 from bot.logs import setup_logging
@@ -90,7 +91,7 @@ def make_adapter(fake: FakeDiscord, handler: Core, **settings: object) -> Discor
     # No .env file and an explicit guild id, so a developer's own settings cannot leak in.
     values: dict[str, object] = {"discord_guild_id": None, **settings}
     s = Settings(_env_file=None, discord_token=TOKEN, discord_api_url=fake.api_url, **values)  # type: ignore[arg-type,call-arg]
-    return DiscordAdapter(s, handler, guild_ready_timeout=0.05, ready_timeout=5)
+    return DiscordAdapter(s, from_function(handler), guild_ready_timeout=0.05, ready_timeout=5)
 
 
 @pytest.fixture

@@ -22,12 +22,13 @@ import aiohttp
 import pytest
 
 from bot import kb
+from bot.adapters.base import from_function
 from bot.adapters.render import TELEGRAM_LIMIT, split_text, to_telegram_html
 from bot.adapters.telegram import APOLOGY, CHUNK_LIMIT, TelegramAdapter
 from bot.app import build_dialogue
 from bot.config import Settings
-from bot.core.commands import COMMANDS
 from bot.core.dialogue import Dialogue
+from bot.core.features import COMMANDS
 from bot.core.types import Address, Button, Incoming, Reply
 from bot.errors import Blocked, RateLimited, TransientError
 from bot.logs import RedactingFilter, setup_logging
@@ -156,7 +157,7 @@ async def running(
     fake: FakeTelegramAPI, handler: Handler, **kw: Any
 ) -> AsyncIterator[TelegramAdapter]:
     settings = settings_for(fake, **kw.pop("settings", {}))
-    adapter = TelegramAdapter(settings, handler, **kw)
+    adapter = TelegramAdapter(settings, from_function(handler), **kw)
     await adapter.start()
     try:
         yield adapter
@@ -375,7 +376,7 @@ async def test_sender_maps_errors(
     params: dict[str, Any],
     error: type[Exception],
 ) -> None:
-    adapter = TelegramAdapter(settings_for(fake), build().handle)
+    adapter = TelegramAdapter(settings_for(fake), build().turn)
     try:
         fake.fail_next("sendMessage", status=status, description=description, **params)
         with pytest.raises(error) as info:
@@ -431,7 +432,7 @@ async def test_handler_failure_apologises_and_logs_no_token(fake: FakeTelegramAP
 
 async def test_wrong_token_fails_without_printing_it(fake: FakeTelegramAPI) -> None:
     settings = settings_for(fake, telegram_token="111111111:WrongTokenWrongTokenWrongToken_xyz")
-    adapter = TelegramAdapter(settings, build().handle)
+    adapter = TelegramAdapter(settings, build().turn)
     with pytest.raises(Exception) as info:
         await adapter.start()
     assert "WrongToken" not in str(info.value) and "TELEGRAM_TOKEN" in str(info.value)

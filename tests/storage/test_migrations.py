@@ -23,7 +23,8 @@ logger = logging.getLogger(__name__)
 
 TABLES = {
     "users",
-    "flow_states",
+    "conversations",
+    "turn_leases",
     "workout_logs",
     "pain_scores",
     "reminder_schedules",
@@ -44,9 +45,9 @@ def _revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def test_one_head_and_it_is_0001() -> None:
+def test_one_head_and_it_is_0002() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0001"]
+    assert script.get_heads() == ["0002"]
 
 
 def test_models_cover_the_expected_tables() -> None:
@@ -59,7 +60,7 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
         # Sanity check that the comparison can fail: an empty database differs from the models.
         assert len(await conn.run_sync(_diff)) >= len(TABLES)
 
-    assert await run_migrations(empty_engine) == "0001"
+    assert await run_migrations(empty_engine) == "0002"
 
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_tables) == TABLES | {"alembic_version"}
@@ -71,8 +72,8 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
 
 
 async def test_upgrade_twice_is_a_no_op(empty_engine: AsyncEngine) -> None:
-    assert await run_migrations(empty_engine) == "0001"
-    assert await run_migrations(empty_engine) == "0001"
+    assert await run_migrations(empty_engine) == "0002"
+    assert await run_migrations(empty_engine) == "0002"
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -91,7 +92,7 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
         assert await conn.run_sync(_tables) <= {"alembic_version"}
         assert await conn.run_sync(_revision) is None
 
-    assert await run_migrations(empty_engine) == "0001"
+    assert await run_migrations(empty_engine) == "0002"
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -99,6 +100,54 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
 def test_sync_upgrade_helper_for_the_cli(tmp_path: Path) -> None:
     """`backbot db upgrade` calls this outside any event loop."""
     db = tmp_path / "cli" / "bot.db"
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0001"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0002"
     assert db.is_file()
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0001"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0002"
+
+
+async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
+    empty_engine: AsyncEngine,
+) -> None:
+    """Someone in the middle of setup during the upgrade is still there afterwards."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from bot.core.ports import Conversation, Frame
+
+    assert await run_migrations(empty_engine, "0001") == "0001"
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    async with empty_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO users (id, platform, user_id, display_name, level, equipment, "
+                "timezone, onboarded, has_profile, created_at) VALUES (1, 'telegram', '7', '', "
+                "'beginner', 'none', 'UTC', false, false, :at)"
+            ),
+            {"at": at},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO flow_states (user_id, flow, step, data, updated_at) "
+                "VALUES (1, 'onboarding', 'equipment', :data, :at)"
+            ),
+            {"data": '{"remind": true}', "at": at},
+        )
+    assert await run_migrations(empty_engine) == "0002"
+    async with empty_engine.connect() as conn:
+        raw = (await conn.execute(text("SELECT state FROM conversations"))).scalar_one()
+    import json
+
+    got = Conversation.from_json(json.loads(raw) if isinstance(raw, str) else raw)
+    assert got.frames == [Frame("onboarding", "equipment", {"remind": True}, at)]
+
+    def _down(conn: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+
+    async with empty_engine.begin() as conn:
+        await conn.run_sync(_down)
+    async with empty_engine.connect() as conn:
+        row = (await conn.execute(text("SELECT flow, step FROM flow_states"))).one()
+    assert tuple(row) == ("onboarding", "equipment")

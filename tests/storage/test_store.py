@@ -17,11 +17,11 @@ from sqlalchemy import delete, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bot.core.ports import FlowState, PainEntry, Profile, ReminderSchedule, UserKey
+from bot.core.ports import Conversation, Frame, PainEntry, Profile, ReminderSchedule, UserKey
 from bot.errors import StorageUnavailable
 from bot.storage.models import (
+    ConversationRow,
     Delivery,
-    FlowStateRow,
     PainScore,
     ReminderScheduleRow,
     User,
@@ -85,41 +85,88 @@ async def test_profile_created_at_keeps_the_instant_across_zones(store: SqlStore
 # -- conversation state --------------------------------------------------------------------
 
 
-async def test_state_round_trip_overwrite_and_clear(store: SqlStore) -> None:
-    assert await store.get_state(ANN) is None
-    await store.save_state(ANN, FlowState("onboarding", "level", {"name": "Ann", "n": [1, 2]}))
-    assert await store.get_state(ANN) == FlowState(
-        "onboarding", "level", {"name": "Ann", "n": [1, 2]}
-    )
-    await store.save_state(ANN, FlowState("reminder", "time", {}))
-    assert await store.get_state(ANN) == FlowState("reminder", "time", {})
-    assert await count(store, FlowStateRow) == 1
-    await store.save_state(ANN, None)
-    assert await store.get_state(ANN) is None
-    assert await count(store, FlowStateRow) == 0
+def _conv(*frames: Frame, **marks: str) -> Conversation:
+    return Conversation(list(frames), dict(marks))
 
 
-async def test_state_of_a_new_user_is_not_a_profile(store: SqlStore) -> None:
+async def test_conversation_round_trip_overwrite_and_clear(store: SqlStore) -> None:
+    assert await store.get_conversation(ANN) == Conversation()
+    setup = Frame("onboarding", "level", {"name": "Ann", "n": [1, 2]}, T0)
+    pain = Frame("pain", "score", {}, T0 + timedelta(minutes=1))
+    await store.save_conversation(ANN, _conv(setup, pain, screened_at=T0.isoformat()))
+    got = await store.get_conversation(ANN)
+    assert got == _conv(setup, pain, screened_at=T0.isoformat())
+    assert got.top == pain and got.frames[0].asked_at == T0
+    await store.save_conversation(ANN, _conv(Frame("settings", "timezone", {}, T0)))
+    assert (await store.get_conversation(ANN)).top == Frame("settings", "timezone", {}, T0)
+    assert await count(store, ConversationRow) == 1
+    await store.save_conversation(ANN, Conversation())
+    assert await store.get_conversation(ANN) == Conversation()
+    assert await count(store, ConversationRow) == 0
+
+
+async def test_conversation_version_goes_up_on_every_write(store: SqlStore) -> None:
+    for _ in range(3):
+        await store.save_conversation(ANN, _conv(Frame("pain", "score", {}, T0)))
+    async with store.sessionmaker() as s:
+        assert (await s.execute(text("SELECT version FROM conversations"))).scalar_one() == 3
+
+
+async def test_conversation_of_a_new_user_is_not_a_profile(store: SqlStore) -> None:
     """Like MemoryStore: a conversation can start before onboarding saved a profile."""
-    await store.save_state(ANN, FlowState("onboarding", "start"))
+    await store.save_conversation(ANN, _conv(Frame("onboarding", "level")))
     assert await store.get_profile(ANN) is None
     await store.save_profile(Profile(ANN, "Ann", onboarded=True))
     got = await store.get_profile(ANN)
     assert got is not None and got.onboarded
-    assert await store.get_state(ANN) == FlowState("onboarding", "start")
+    assert (await store.get_conversation(ANN)).top == Frame("onboarding", "level")
 
 
-async def test_clearing_state_of_unknown_user_creates_nothing(store: SqlStore) -> None:
-    await store.save_state(BOB, None)
+async def test_clearing_conversation_of_unknown_user_creates_nothing(store: SqlStore) -> None:
+    await store.save_conversation(BOB, Conversation())
     assert await count(store, User) == 0
 
 
-async def test_state_data_is_a_copy(store: SqlStore) -> None:
-    data: dict[str, Any] = {"picked": ["a"]}
-    await store.save_state(ANN, FlowState("settings", "level", data))
-    data["picked"].append("b")
-    got = await store.get_state(ANN)
-    assert got is not None and got.data == {"picked": ["a"]}
+async def test_malformed_stored_conversation_reads_as_empty_parts(store: SqlStore) -> None:
+    await store.save_conversation(ANN, _conv(Frame("pain", "score")))
+    async with store.sessionmaker() as s, s.begin():
+        await s.execute(
+            ConversationRow.__table__.update().values(
+                state={"frames": [{"flow": 3}, "x", {"flow": "pain", "step": "score"}]}
+            )
+        )
+    assert await store.get_conversation(ANN) == _conv(Frame("pain", "score"))
+
+
+async def test_save_profile_writes_only_the_fields_given(store: SqlStore) -> None:
+    await store.save_profile(Profile(ANN, "Ann"))
+    # Two turns read the same profile; each changes one setting and writes only that one.
+    a, b = await store.get_profile(ANN), await store.get_profile(ANN)
+    assert a is not None and b is not None
+    a.level, b.equipment = "advanced", "gym"
+    await store.save_profile(a, ["level"])
+    await store.save_profile(b, ["equipment"])
+    got = await store.get_profile(ANN)
+    assert got is not None and (got.level, got.equipment) == ("advanced", "gym")
+
+
+async def test_turn_lease_excludes_another_holder_until_released_or_expired(
+    store: SqlStore,
+) -> None:
+    later = T0 + timedelta(seconds=30)
+    assert await store.claim_turn(ANN, "a", later, T0)
+    assert not await store.claim_turn(ANN, "b", later, T0 + timedelta(seconds=1))
+    assert await store.claim_turn(BOB, "b", later, T0)  # another user: free
+    assert await store.claim_turn(ANN, "a", later, T0 + timedelta(seconds=2))  # ours again
+    await store.release_turn(ANN, "b")  # not b's to release
+    assert not await store.claim_turn(ANN, "b", later, T0 + timedelta(seconds=3))
+    await store.release_turn(ANN, "a")
+    assert await store.claim_turn(ANN, "b", later, T0 + timedelta(seconds=3))
+    # An instance that died mid-turn: its lease runs out and the next one goes ahead.
+    assert await store.claim_turn(
+        ANN, "c", later + timedelta(seconds=31), later + timedelta(seconds=1)
+    )
+    assert await store.get_profile(ANN) is None  # a lease is not a user row
 
 
 # -- workout logs --------------------------------------------------------------------------
@@ -259,7 +306,7 @@ async def test_reminder_defaults_round_trip(store: SqlStore) -> None:
 async def _fill(store: SqlStore, key: UserKey) -> None:
     """Give `key` rows in every table, deliveries included (written as the scheduler would)."""
     await store.save_profile(Profile(key, "x", onboarded=True))
-    await store.save_state(key, FlowState("settings", "level", {"a": 1}))
+    await store.save_conversation(key, _conv(Frame("settings", "level", {"a": 1}, T0)))
     for i in range(3):
         await store.log_session(key, date(2026, 3, 2) + timedelta(days=i), T0)
     for i in range(2):
@@ -288,7 +335,7 @@ async def _fill(store: SqlStore, key: UserKey) -> None:
 async def _rows_of(store: SqlStore, uid: int) -> dict[str, int]:
     return {
         "users": await count(store, User, User.id == uid),
-        "flow_states": await count(store, FlowStateRow, FlowStateRow.user_id == uid),
+        "conversations": await count(store, ConversationRow, ConversationRow.user_id == uid),
         "workout_logs": await count(store, WorkoutLog, WorkoutLog.user_id == uid),
         "pain_scores": await count(store, PainScore, PainScore.user_id == uid),
         "reminder_schedules": await count(
@@ -307,7 +354,7 @@ async def test_forget_deletes_every_row_of_that_user_only(store: SqlStore) -> No
     before = await _rows_of(store, ann_id)
     expected = {
         "users": 1,
-        "flow_states": 1,
+        "conversations": 1,
         "workout_logs": 3,
         "pain_scores": 2,
         "reminder_schedules": 1,
@@ -321,7 +368,7 @@ async def test_forget_deletes_every_row_of_that_user_only(store: SqlStore) -> No
     assert await _rows_of(store, ann_id) == dict.fromkeys(expected, 0)
     assert await _rows_of(store, bob_id) == expected
     assert await store.get_profile(ANN) is None
-    assert await store.get_state(ANN) is None
+    assert await store.get_conversation(ANN) == Conversation()
     assert await store.get_reminder(ANN) is None
     assert await store.session_days(ANN, date(2000, 1, 1)) == []
     assert await store.pain_since(ANN, datetime(2000, 1, 1, tzinfo=UTC)) == []
@@ -343,7 +390,14 @@ async def test_forget_does_not_need_cascades(store: SqlStore) -> None:
             assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 0
     assert await store.forget(ANN) == 10
     assert await _rows_of(store, ann_id) == dict.fromkeys(
-        ["users", "flow_states", "workout_logs", "pain_scores", "reminder_schedules", "deliveries"],
+        [
+            "users",
+            "conversations",
+            "workout_logs",
+            "pain_scores",
+            "reminder_schedules",
+            "deliveries",
+        ],
         0,
     )
 

@@ -31,8 +31,12 @@ async def test_red_flag_inside_a_command_argument(chat: Chat) -> None:
 
 async def test_red_flag_interrupts_onboarding(chat: Chat) -> None:
     await chat.say("/start")
-    [reply] = await chat.say("numb between my legs since this morning")
+    reply, back = await chat.say("numb between my legs since this morning")
     assert reply.kind is Kind.RED_FLAG
+    # The setup question stays within reach, buttons and all, and still takes an answer.
+    assert back.topic == "level" and "Beginner" in [b.label for b in back.buttons]
+    [level, _] = await chat.say("beginner")
+    assert level.text == "Level: beginner."
 
 
 async def test_negated_symptom_is_not_a_red_flag(chat: Chat) -> None:
@@ -440,8 +444,10 @@ class BrokenStore(MemoryStore):
         if name in {
             "get_profile",
             "save_profile",
-            "get_state",
-            "save_state",
+            "get_conversation",
+            "save_conversation",
+            "claim_turn",
+            "release_turn",
             "log_session",
             "session_days",
             "log_pain",

@@ -1,0 +1,138 @@
+"""Answers from the knowledge base: small talk, FAQ entries and exercise how-tos found by
+retrieval, "did you mean" suggestions and the honest fallback. Pure: no store, no state."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from bot.core import workouts
+from bot.core.answers import Retriever, Tuning, kb_choices
+from bot.core.messages import HOME_BUTTONS, NOT_ENGLISH, UNCLEAR
+from bot.core.text import Normalizer, clean
+from bot.core.types import Button, Kind, Reply
+from bot.kb import KnowledgeBase, SmalltalkIntent
+
+MAX_QUERY_CHARS = 500  # retrieval reads the start of very long messages; triage reads it all
+MAX_TITLE = 60
+
+
+class Library:
+    def __init__(self, kb: KnowledgeBase, tuning: Tuning | None = None) -> None:
+        self.kb = kb
+        self.normalize = Normalizer(kb.synonyms)
+        self.retriever = Retriever(
+            kb_choices(
+                [(e.id, e.question, e.alternates) for e in kb.faq],
+                [(x.id, x.name, x.aliases) for x in kb.exercises.values()],
+            ),
+            self.normalize,
+            # Exercise names and FAQ tags are in the domain too ("bird dog", "pilates").
+            [
+                *kb.smalltalk.domain_words,
+                *(x.name for x in kb.exercises.values()),
+                *(t for e in kb.faq for t in e.tags),
+            ],
+            off_topic=kb.smalltalk.off_topic,
+            not_back=kb.smalltalk.not_back,
+            back_words=kb.smalltalk.back_words or kb.smalltalk.domain_words,
+            exercise_names={x.id: (x.name, *x.aliases) for x in kb.exercises.values()},
+            tuning=tuning,
+        )
+        self.smalltalk = [
+            (it, tuple(re.compile(p) for p in it.patterns)) for it in kb.smalltalk.intents
+        ]
+        self.openers = [
+            (it, tuple(re.compile(p) for p in it.openers))
+            for it in kb.smalltalk.intents
+            if it.openers
+        ]
+        self.faq = {e.id: e for e in kb.faq}
+
+    def answer(self, text: str) -> list[Reply]:
+        """Small talk, then retrieval; [] when nothing fits. Callers have run triage."""
+        t = clean(text)
+        for intent, patterns in self.smalltalk:
+            if any(p.search(t) for p in patterns):
+                return [self._smalltalk(intent, t)]
+        result = self.retriever.decide(text[:MAX_QUERY_CHARS])
+        if result.answer is None and not self.retriever.mentions_back(text):
+            for intent, patterns in self.openers:
+                if any(p.search(t) for p in patterns):
+                    return [self._smalltalk(intent, t)]
+        if result.answer is not None:
+            return [self.topic_reply(result.answer.topic, result.answer.score)]
+        if result.suggestions:
+            buttons = tuple(self.topic_button(m.topic) for m in result.suggestions)
+            return [
+                Reply(
+                    "I'm not sure I understood. Did you mean one of these?",
+                    buttons,
+                    kind=Kind.SUGGEST,
+                    topic=result.suggestions[0].topic,
+                    score=result.suggestions[0].score,
+                )
+            ]
+        return []
+
+    def fallback(self, text: str) -> Reply:
+        letters = [c for c in text[:MAX_QUERY_CHARS] if c.isalpha()]
+        if letters and sum(not c.isascii() for c in letters) > len(letters) / 2:
+            return Reply(NOT_ENGLISH, HOME_BUTTONS, kind=Kind.OUT_OF_SCOPE)
+        if self.retriever.mentions_back(text[:MAX_QUERY_CHARS]):
+            # About the back, but no answer fits well enough: say so, rather than "I only
+            # cover back training" to someone who just asked about their back.
+            return Reply(UNCLEAR, HOME_BUTTONS, kind=Kind.OUT_OF_SCOPE, topic="unclear")
+        return Reply(
+            self.kb.smalltalk.scope + '\nTry /today, or ask "what should I avoid with back pain?"',
+            HOME_BUTTONS,
+            kind=Kind.OUT_OF_SCOPE,
+        )
+
+    def has_topic(self, topic: str) -> bool:
+        return topic in self.faq or topic in self.kb.exercises
+
+    def topic_reply(self, topic: str, score: float | None = None) -> Reply:
+        return self._faq_reply(topic, score) if topic in self.faq else self._exercise(topic, score)
+
+    def topic_button(self, topic: str) -> Button:
+        """A button that opens an FAQ entry or an exercise how-to."""
+        title = (
+            self.faq[topic].question
+            if topic in self.faq
+            else f"How to do: {self.kb.exercises[topic].name}"
+        )
+        if len(title) > MAX_TITLE:
+            title = title[: MAX_TITLE - 3].rstrip() + "…"
+        return Button(title, f"{'faq' if topic in self.faq else 'ex'}:{topic}")
+
+    def doctor_button(self) -> tuple[Button, ...]:
+        """The when-to-see-a-doctor entry safety.yaml names (button), if any."""
+        b = self.kb.safety.button
+        return (self.topic_button(b),) if b else ()
+
+    def _smalltalk(self, intent: SmalltalkIntent, t: str) -> Reply:
+        reply = intent.replies[zlib.crc32(t.encode()) % len(intent.replies)]
+        buttons = tuple(self.topic_button(b) for b in intent.buttons)
+        return Reply(reply, buttons, kind=Kind.SMALLTALK, topic=intent.id)
+
+    def _faq_reply(self, topic: str, score: float | None) -> Reply:
+        e = self.faq[topic]
+        buttons = tuple(self.topic_button(f) for f in e.follow_up[:2])
+        return Reply(
+            f"{e.answer.strip()}\n\n{self.kb.cite(e.sources)}",
+            buttons,
+            kind=Kind.FAQ,
+            topic=topic,
+            score=score,
+        )
+
+    def _exercise(self, topic: str, score: float | None) -> Reply:
+        x = self.kb.exercises[topic]
+        buttons = tuple(
+            Button(f"{label}: {self.kb.exercises[v].name}", f"ex:{v}")
+            for label, v in (("Easier", x.easier), ("Harder", x.harder))
+            if v
+        )
+        text = workouts.render_exercise(x, self.kb.cite(x.sources))
+        return Reply(text, buttons, kind=Kind.FAQ, topic=topic, score=score)
