@@ -61,14 +61,14 @@ def incoming(uid: int, step: Step) -> Incoming:
     )
 
 
-async def state_of(store: Store, uid: int) -> dict[str, Any]:
+async def state_of(db: Store, uid: int) -> dict[str, Any]:
     key = UserKey("telegram", str(uid))
-    p = await store.get_profile(key)
-    conv = await store.get_conversation(key)
+    p = await db.get_profile(key)
+    conv = await db.get_conversation(key)
     return {
         "profile": (p.level, p.equipment, p.onboarded) if p else None,
-        "pain": [e.score for e in await store.pain_since(key, datetime(2000, 1, 1, tzinfo=UTC))],
-        "sessions": await store.session_days(key, date(2000, 1, 1)),
+        "pain": [e.score for e in await db.pain_since(key, datetime(2000, 1, 1, tzinfo=UTC))],
+        "sessions": await db.session_days(key, date(2000, 1, 1)),
         "flows": [(f.flow, f.step) for f in conv.frames],
     }
 
