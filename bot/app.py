@@ -9,6 +9,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,7 @@ from bot.kb import KnowledgeBase
 from bot.storage.memory import MemoryStore
 
 if TYPE_CHECKING:
+    from bot.adapters.base import Adapter, Handler
     from bot.storage.store import SqlStore
 
 logger = logging.getLogger(__name__)
@@ -76,6 +79,34 @@ def build_dialogue(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """A chat platform the bot can run on: when it is on, and how to build its adapter (the
+    import happens only then, so a Discord-only bot never imports python-telegram-bot)."""
+
+    name: str
+    enabled: Callable[[Settings], bool]
+    build: Callable[[Settings, Handler], Adapter]
+
+
+def _telegram(settings: Settings, handler: Handler) -> Adapter:
+    from bot.adapters.telegram import TelegramAdapter
+
+    return TelegramAdapter(settings, handler)
+
+
+def _discord(settings: Settings, handler: Handler) -> Adapter:
+    from bot.adapters.discord import DiscordAdapter
+
+    return DiscordAdapter(settings, handler)
+
+
+ADAPTERS: tuple[Platform, ...] = (
+    Platform("telegram", lambda s: s.telegram_token is not None, _telegram),
+    Platform("discord", lambda s: s.discord_token is not None, _discord),
+)
+
+
 async def open_store(settings: Settings) -> SqlStore:
     from bot.storage.store import open_store as _open
 
@@ -89,17 +120,9 @@ async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -
 
     store = await open_store(settings)
     dialogue = build_dialogue(store, settings)
-    adapters: list[Any] = []
-    if settings.telegram_token is not None:
-        from bot.adapters.telegram import TelegramAdapter
-
-        adapters.append(TelegramAdapter(settings, dialogue.turn))
-    if settings.discord_token is not None:
-        from bot.adapters.discord import DiscordAdapter
-
-        adapters.append(DiscordAdapter(settings, dialogue.turn))
+    adapters = [a.build(settings, dialogue.turn) for a in ADAPTERS if a.enabled(settings)]
     scheduler: ReminderScheduler | None = None
-    started: list[Any] = []
+    started: list[Adapter] = []
     try:
         for a in adapters:
             await a.start()

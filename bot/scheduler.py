@@ -425,7 +425,7 @@ class ReminderScheduler:
             await self._failed(c, c.attempts, f"building the reminder: {e}", now, stats)
             return
         gate = self._gate(c.platform)
-        address = Address(c.platform, c.chat_id)
+        address = Address(c.platform, c.chat_id, c.user_id)
         attempts, waits, transient = c.attempts, 0, 0
         while True:
             await self._wait_turn(gate, c.chat_id)

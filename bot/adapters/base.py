@@ -24,6 +24,19 @@ def from_function(answer: Callable[[Incoming], Awaitable[list[Reply]]]) -> Handl
     return handler
 
 
+class Adapter(Protocol):
+    """A chat platform: connects, feeds the handler, and offers a Sender for reminders.
+    Registered in `bot.app.ADAPTERS`; adding a platform is one adapter module plus its entry
+    there and its settings."""
+
+    @property
+    def sender(self) -> Sender: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 class Sender(Protocol):
     """Delivers a message the bot starts. Raises bot.errors.RateLimited / Blocked / TransientError."""
 

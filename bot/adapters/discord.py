@@ -171,8 +171,8 @@ class DiscordSender:
             except discord.NotFound as e:
                 if e.code != 10003:  # not "Unknown Channel": nothing else to try
                     raise
-                # A user id instead: open (or reuse) the DM channel with that user.
-                user = await client.fetch_user(int(address.chat_id))
+                # Not a channel: open (or reuse) the DM channel with the user it is for.
+                user = await client.fetch_user(int(address.user_id or address.chat_id))
                 dm = await user.create_dm()
                 self._dm_channels[address.chat_id] = dm.id
                 await _deliver(dm, reply)

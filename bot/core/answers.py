@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -63,6 +64,20 @@ class Result:
     answer: Match | None
     suggestions: tuple[Match, ...]
     in_domain: bool
+
+
+class Retrieval(Protocol):
+    """What the dialogue needs from retrieval; `Retriever` is the shipped one (TF-IDF and
+    character n-grams over our phrasings). Another (embeddings, say) plugs in through
+    `Dialogue(retriever=...)`."""
+
+    def decide(self, text: str) -> Result:
+        """An answer, suggestions, or nothing, for one message."""
+        ...
+
+    def mentions_back(self, text: str) -> bool:
+        """Whether the message is about the back at all (for the fallback's wording)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.core import flows, intents, safety
-from bot.core.answers import Tuning
+from bot.core.answers import Retrieval, Tuning
 from bot.core.coach import Coach
 from bot.core.features import BY_ACTION, BY_COMMAND, FEATURES, Said, intent_of
 from bot.core.flood import FloodGate, Verdict
@@ -80,6 +80,7 @@ class Dialogue:
         monotonic: Callable[[], float] = _time.monotonic,
         tuning: Tuning | None = None,
         triage_model: Scorer | None = None,
+        retriever: Retrieval | None = None,
     ) -> None:
         self.kb = kb
         self.store = store
@@ -87,8 +88,7 @@ class Dialogue:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.flood = flood or FloodGate()
         self.monotonic = monotonic
-        self.library = Library(kb, tuning)
-        self.retriever = self.library.retriever  # evaluation and benchmarks read it
+        self.library = Library(kb, tuning, retriever)
         self.coach = Coach(kb)
         # Rules always; the learned model when the composition root loaded one.
         self.triage = Triage.build(kb.safety, triage_model)

@@ -7,7 +7,7 @@ import re
 import zlib
 
 from bot.core import workouts
-from bot.core.answers import Retriever, Tuning, kb_choices
+from bot.core.answers import Retrieval, Retriever, Tuning, kb_choices
 from bot.core.messages import HOME_BUTTONS, NOT_ENGLISH, UNCLEAR
 from bot.core.text import Normalizer, clean
 from bot.core.types import Button, Kind, Reply
@@ -18,10 +18,12 @@ MAX_TITLE = 60
 
 
 class Library:
-    def __init__(self, kb: KnowledgeBase, tuning: Tuning | None = None) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, tuning: Tuning | None = None, retriever: Retrieval | None = None
+    ) -> None:
         self.kb = kb
         self.normalize = Normalizer(kb.synonyms)
-        self.retriever = Retriever(
+        self.retriever: Retrieval = retriever or Retriever(
             kb_choices(
                 [(e.id, e.question, e.alternates) for e in kb.faq],
                 [(x.id, x.name, x.aliases) for x in kb.exercises.values()],

@@ -66,7 +66,9 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Address:
-    """Where a message the bot starts (a reminder) goes."""
+    """Where a message the bot starts (a reminder) goes: a chat, and the user it is for, so
+    a platform can open a private chat with them when the chat is gone (Discord DMs)."""
 
     platform: str
     chat_id: str
+    user_id: str | None = None

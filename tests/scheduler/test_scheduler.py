@@ -49,7 +49,7 @@ async def test_due_reminder_is_sent_once_and_advances(
 
     assert stats == TickStats(claimed=1, sent=1)
     [(address, reply)] = sender.sent
-    assert address == Address("telegram", "u0")
+    assert address == Address("telegram", "u0", "u0")
     assert reply.kind is Kind.REMINDER
     assert "Snooze 1h" in [b.label for b in reply.buttons]
     [row] = await deliveries(store)
@@ -445,7 +445,7 @@ async def test_remind_command_end_to_end_through_the_real_dialogue(
     stats = await sched.tick()
     assert stats.sent == 1
     [(address, reply)] = sender.sent
-    assert address == Address("telegram", "ana")
+    assert address == Address("telegram", "ana", "ana")
     assert "Snooze 1h" in [b.label for b in reply.buttons]
     clock.now = due + timedelta(seconds=5)
     assert (await sched.tick()).sent == 0
