@@ -192,6 +192,8 @@ _MAX_DIGITS = 6
 _HUGE = 1_000_000  # 10**_MAX_DIGITS
 # short_reply gives the exact value of any integer up to this many digits.
 _MAX_REPLY_DIGITS = 100
+# No bare answer (four words, a number of at most _MAX_REPLY_DIGITS digits) is longer.
+_MAX_SHORT_CHARS = 256
 
 _UNITS_WORDS = [
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -231,6 +233,7 @@ _CUES = frozenset(
      "aches", "aching", "sore", "soreness", "backs"}
 )  # fmt: skip
 _BACK_VERBS = frozenset({"is", "s", "feels", "feeling", "was", "has", "been", "today", "now"})
+_CUE_STARTS = _CUES | {"back"}
 _NOT_RATE = frozenset({"heart", "pulse", "resting", "breathing", "respiratory", "growth"})
 # Words allowed between a cue and its number: "my pain is about a 6", "rate it a solid 6".
 _CUE_FILLER = _word_set(
@@ -275,8 +278,9 @@ _VAGUE_PHRASES = [
 ]  # fmt: skip
 _VAGUE: dict[tuple[str, ...], str] = {tuple(p.split()): p for p in _VAGUE_PHRASES}
 _VAGUE_MAX = max(len(k) for k in _VAGUE)
-_PAIN_SUBJECTS = frozenset({"pain", "back"})
 _PAIN_SUBJECT_VERBS = frozenset({"pains", "backs"})  # "pain's", "back's" once apostrophes go
+_PAIN_SUBJECT_WORDS = frozenset({"pain", "back"}) | _PAIN_SUBJECT_VERBS
+_VAGUE_FIRST = frozenset(k[0] for k in _VAGUE)
 
 # short_reply tables: whole (short) messages, after folding and collapsing "yesss" to "yes".
 _YES = frozenset(
@@ -305,6 +309,10 @@ _EMOJI_REPLIES: dict[str, ReplyKind] = {
 _EMOJI_MODIFIERS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f\u200d]")
 _REPEATS = re.compile(r"([a-z])\1{2,}")
 
+_NUM_START = frozenset("0123456789-")
+# Tokens that can follow the first number of a mention: ranges and fractions.
+_JOINERS = _RANGE_JOIN | {"/", "out", "outta", "and"}
+_MERGE_WORDS = frozenset(_TENS_WORDS) | _MINUS_WORDS
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ASCII_FOLD = str.maketrans({"'": "", "`": ""})
 _DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d")
@@ -316,12 +324,15 @@ _TOKEN = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?|\d+(?:\.\d+)?|[^\W\d_]+|[/:-]")
 
 
 @dataclass(frozen=True, slots=True)
-class _Tok:
-    """One token; `num` is set for numbers (decimals rounded up, huge ones capped at _HUGE)."""
+class _Toks:
+    """A message as tokens: `words` (numbers too, as text) and the indexes of the numbers.
 
-    text: str
-    num: int | None = None
-    digits: str = ""  # the exact integer digits, for short_reply ("" for words and decimals)
+    Tokens are plain strings and number values are read only where a rule looks (_value),
+    because most tokens are never looked at and the scan must stay cheap.
+    """
+
+    words: list[str]
+    nums: dict[int, None]  # a dict for ordered iteration and O(1) membership
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,90 +388,154 @@ def _decimal_value(digits: str) -> int:
     return int(ascii_digits or "0")
 
 
-def _number_token(text: str) -> _Tok:
-    """A digits token ('7', '007', '-1', '5.5'); decimals round up, as a careful physio would."""
+def _number_value(text: str) -> tuple[int, str]:
+    """Value and exact digits of a number token ('7', '-1', '5.5', 'five', 'minus twenty five').
+
+    Decimals round up, as a careful physio would, and have no exact digits ('').
+    """
+    if text.startswith(("minus ", "negative ")):
+        n, digits = _number_value(text.partition(" ")[2])
+        return -n, f"-{digits}" if digits else ""
+    if text in _WORD_VALUES:
+        return _WORD_VALUES[text], str(_WORD_VALUES[text])
+    if " " in text:  # "twenty five"
+        tens, _, unit = text.partition(" ")
+        n = _WORD_VALUES[tens] + _WORD_VALUES[unit]
+        return n, str(n)
     sign = -1 if text.startswith("-") else 1
     whole, _, frac = text.lstrip("-").partition(".")
     n = _decimal_value(whole)
     if frac.strip("0"):
-        return _Tok(text, sign * min(n + 1, _HUGE))
+        return sign * min(n + 1, _HUGE), ""
     digits = whole.lstrip("0") or "0"
-    return _Tok(text, sign * n, f"-{digits}" if sign < 0 else digits)
+    return sign * n, f"-{digits}" if sign < 0 else digits
 
 
-def _tokens(text: str) -> list[_Tok]:
-    """Words and numbers of `text`, number words read ('twenty five' -> 25), signs merged."""
-    raw = _TOKEN.findall(_fold(text))
-    out: list[_Tok] = []
-    i = 0
-    while i < len(raw):
-        w = raw[i]
-        if w[0].isdigit() or (len(w) > 1 and w[0] == "-"):
-            tok = _number_token(w)
-        elif w in _WORD_VALUES:
-            n = _WORD_VALUES[w]
-            nxt = raw[i + 1] if i + 1 < len(raw) else ""
-            if w in _TENS_WORDS and _WORD_VALUES.get(nxt, 10) < 10:
-                n, w, i = n + _WORD_VALUES[nxt], f"{w} {nxt}", i + 1
-            tok = _Tok(w, n, str(n))
+def _is_number_word(w: str) -> bool:
+    """Whether a raw token is a number: digits ('7', '-1', '5.5') or a number word."""
+    return (w[0].isdigit() or (w[0] == "-" and len(w) > 1)) or w in _WORD_VALUES
+
+
+def _merge(words: list[str]) -> list[str]:
+    """Join 'twenty five' and 'minus 2' into single number tokens.
+
+    Only the places where a tens or minus word occurs are visited; the rest is copied in
+    slices, so a long message costs little beyond the copy.
+    """
+    n = len(words)
+    out: list[str] = []
+    last = 0
+    for i in [i for i, w in enumerate(words) if w in _MERGE_WORDS]:
+        if i < last:
+            continue
+        end = i + 1
+        if words[i] in _MINUS_WORDS:
+            if end < n and words[end] in _TENS_WORDS:
+                end += 1 + (end + 1 < n and _WORD_VALUES.get(words[end + 1], 10) < 10)
+            elif end < n and _is_number_word(words[end]):
+                end += 1
+            else:
+                continue
+            token = " ".join(["minus", *words[i + 1 : end]])
+        elif end < n and _WORD_VALUES.get(words[end], 10) < 10:
+            end += 1
+            token = f"{words[i]} {words[i + 1]}"
         else:
-            tok = _Tok(w)
-        if tok.num is not None and out and out[-1].text in _MINUS_WORDS:
-            out[-1] = _Tok(f"minus {tok.text}", -tok.num, f"-{tok.digits}" if tok.digits else "")
-        else:
-            out.append(tok)
-        i += 1
+            continue
+        out.extend(words[last:i])
+        out.append(token)
+        last = end
+    out.extend(words[last:])
     return out
 
 
-def _mention_at(toks: list[_Tok], i: int) -> _Mention | None:
-    """The number, range ('4-5', '4 or 5') or fraction ('5/10', '5 out of 10') at toks[i]."""
-    first = toks[i].num
-    if first is None:
-        return None
-    n = len(toks)
-    values = [first]
+def _tokens(text: str) -> _Toks:
+    """Words and numbers of `text`, number words read ('twenty five' -> 25), signs merged."""
+    words: list[str] = _TOKEN.findall(_fold(text))
+    if not _MERGE_WORDS.isdisjoint(words):
+        words = _merge(words)
+    # Only merged tokens ("twenty five", "minus 2") contain a space, and all of them are numbers.
+    nums = dict.fromkeys(
+        i
+        for i, w in enumerate(words)
+        if (w[0] in _NUM_START and w != "-") or w in _WORD_VALUES or " " in w
+    )
+    return _Toks(words, nums)
+
+
+def _value(word: str) -> int:
+    """The value of a number token (see _number_value)."""
+    return _number_value(word)[0]
+
+
+class _Mentions:
+    """Mentions by start index, built on first use: most numbers are never looked at."""
+
+    def __init__(self, t: _Toks) -> None:
+        self._t = t
+        self._cache: dict[int, _Mention] = {}
+
+    def __contains__(self, i: int) -> bool:
+        return i in self._t.nums
+
+    def __getitem__(self, i: int) -> _Mention:
+        m = self._cache.get(i)
+        if m is None:
+            m = self._cache[i] = _mention_at(self._t, i)
+        return m
+
+    def fractions(self) -> list[_Mention]:
+        """Mentions over 10 ('5/10', '4-5 out of 10', clean()ed '5 10')."""
+        w, nums = self._t.words, self._t.nums
+        maybe = [
+            i
+            for i in nums
+            if (i + 1 < len(w) and w[i + 1] in _JOINERS) or (i + 1 in nums and w[i + 1] == "10")
+        ]
+        return [m for i in maybe if (m := self[i]).denom == 10]
+
+    def after(self, words: frozenset[str]) -> list[_Mention]:
+        """Mentions right after one of `words` ('maybe a 3' -> the 3 after 'a')."""
+        w = self._t.words
+        return [self[i] for i in self._t.nums if i > 0 and w[i - 1] in words]
+
+
+def _mention_at(t: _Toks, i: int) -> _Mention:
+    """The number, range ('4-5', '4 or 5') or fraction ('5/10', '5 out of 10') at number i."""
+    words, nums = t.words, t.nums
+    n = len(words)
+    values = [_value(words[i])]
     j = i + 1
-    between = i > 0 and toks[i - 1].text == "between"
-    if j + 1 < n and (toks[j].text in _RANGE_JOIN or (between and toks[j].text == "and")):
-        second = toks[j + 1].num
-        if second is not None:
-            values.append(second)
-            j += 2
-    elif (
-        j < n
-        and toks[j].num is not None
-        and toks[i].text[0].isdigit()
-        and toks[j].text[0].isdigit()
-    ):
+    between = i > 0 and words[i - 1] == "between"
+    if j + 1 < n and j + 1 in nums and (words[j] in _RANGE_JOIN or (between and words[j] == "and")):
+        values.append(_value(words[j + 1]))
+        j += 2
+    elif j in nums and words[i][0].isdigit() and words[j][0].isdigit():
         # Two bare numbers side by side: what clean() leaves of "5/10" ("5 10") or "4-5" ("4 5").
-        if toks[j].num == 10:
-            return _Mention(i, j + 1, (first,), 10, f"{toks[i].text} {toks[j].text}")
-        values.append(toks[j].num or 0)
+        if _value(words[j]) == 10:
+            return _Mention(i, j + 1, (values[0],), 10, f"{words[i]} {words[j]}")
+        values.append(_value(words[j]))
         j += 1
     denom: int | None = None
-    if j + 1 < n and toks[j].text == "/" and toks[j + 1].num is not None:
-        denom, j = toks[j + 1].num, j + 2
-    elif j + 2 < n and toks[j].text == "out" and toks[j + 1].text == "of":
-        denom = toks[j + 2].num
-        j = j + 3 if denom is not None else j
-    elif j + 1 < n and toks[j].text == "outta":
-        denom = toks[j + 1].num
-        j = j + 2 if denom is not None else j
-    raw = " ".join(t.text for t in toks[i:j])
-    return _Mention(i, j, tuple(values), denom, raw)
+    if j + 1 in nums and words[j] == "/":
+        denom, j = _value(words[j + 1]), j + 2
+    elif j + 2 in nums and words[j] == "out" and words[j + 1] == "of":
+        denom, j = _value(words[j + 2]), j + 3
+    elif j + 1 in nums and words[j] == "outta":
+        denom, j = _value(words[j + 1]), j + 2
+    return _Mention(i, j, tuple(values), denom, " ".join(words[i:j]))
 
 
-def _is_count(toks: list[_Tok], m: _Mention) -> bool:
+def _is_count(t: _Toks, m: _Mention) -> bool:
     """Whether the mention is a count, time, date or scale rather than a score."""
-    nxt = toks[m.end].text if m.end < len(toks) else ""
+    nxt = t.words[m.end] if m.end < len(t.words) else ""
     if nxt in _UNITS or nxt == "/":  # "5 sets", "7am", "10/10/2023"
         return True
-    if nxt == ":" and m.end + 1 < len(toks) and toks[m.end + 1].num is not None:
+    if nxt == ":" and m.end + 1 in t.nums:
         return True  # "5:30"
     if len(m.values) == 2 and min(m.values) in _SCALE_LOW and max(m.values) == 10:
         return True  # "on a scale of 1 to 10"
-    prev = toks[m.start - 1].text if m.start > 0 else ""
+    prev = t.words[m.start - 1] if m.start > 0 else ""
     return m.denom is not None and prev in _DATE_PREFIX
 
 
@@ -473,45 +548,46 @@ def _verdict(m: _Mention) -> PainParse:
     return PainParse("score", max(m.values), m.raw)
 
 
-def _cue_ends(toks: list[_Tok]) -> list[int]:
+def _cue_ends(t: _Toks) -> list[int]:
     """Token indexes just after each pain cue ('pain', "back's", 'back is', 'rate')."""
+    words = t.words
     ends: list[int] = []
-    for k, t in enumerate(toks):
-        if t.text in _CUES:
-            if t.text == "rate" and k > 0 and toks[k - 1].text in _NOT_RATE:
-                continue
+    for k in [k for k, w in enumerate(words) if w in _CUE_STARTS]:
+        w = words[k]
+        if w == "back":
+            if k + 1 < len(words) and words[k + 1] in _BACK_VERBS:
+                ends.append(k + 2)
+        elif w != "rate" or k == 0 or words[k - 1] not in _NOT_RATE:
             ends.append(k + 1)
-        elif t.text == "back" and k + 1 < len(toks) and toks[k + 1].text in _BACK_VERBS:
-            ends.append(k + 2)
     return ends
 
 
-def _cued_mentions(toks: list[_Tok], mentions: dict[int, _Mention]) -> list[_Mention]:
+def _cued_mentions(t: _Toks, mentions: _Mentions) -> list[_Mention]:
     """Mentions reached from a cue through at most six filler words ('pain is about a 6')."""
     found: list[_Mention] = []
-    for k in _cue_ends(toks):
-        for j in range(k, min(k + 7, len(toks))):
+    for k in _cue_ends(t):
+        for j in range(k, min(k + 7, len(t.words))):
             if j in mentions:
                 found.append(mentions[j])
                 break
-            if toks[j].text not in _CUE_FILLER:
+            if t.words[j] not in _CUE_FILLER:
                 break
     return found
 
 
-def _lead_mention(toks: list[_Tok], mentions: dict[int, _Mention]) -> list[_Mention]:
+def _lead_mention(t: _Toks, mentions: _Mentions) -> list[_Mention]:
     """The number that opens a reply after filler only ('about a 5', 'around 4 i guess')."""
-    for j, t in enumerate(toks):
+    for j, w in enumerate(t.words):
         if j in mentions:
             return [mentions[j]]
-        if t.text not in _LEAD_FILLER:
+        if w not in _LEAD_FILLER:
             return []
     return []
 
 
-def _pick(candidates: list[_Mention], toks: list[_Tok]) -> PainParse | None:
+def _pick(candidates: list[_Mention], t: _Toks) -> PainParse | None:
     """One verdict from a tier of candidates; different values in one tier are ambiguous."""
-    usable = [m for m in candidates if not _is_count(toks, m)]
+    usable = [m for m in candidates if not _is_count(t, m)]
     if not usable:
         return None
     verdicts = {_verdict(m) for m in usable}
@@ -520,41 +596,40 @@ def _pick(candidates: list[_Mention], toks: list[_Tok]) -> PainParse | None:
     return _verdict(usable[0])
 
 
-def _vague_at(toks: list[_Tok], i: int) -> str | None:
-    """The vague phrase starting at toks[i], longest first ('not too bad' before 'bad')."""
-    for size in range(min(_VAGUE_MAX, len(toks) - i), 0, -1):
-        phrase = _VAGUE.get(tuple(t.text for t in toks[i : i + size]))
+def _vague_at(words: list[str], i: int) -> str | None:
+    """The vague phrase starting at words[i], longest first ('not too bad' before 'bad')."""
+    if words[i] not in _VAGUE_FIRST:
+        return None
+    for size in range(min(_VAGUE_MAX, len(words) - i), 0, -1):
+        phrase = _VAGUE.get(tuple(words[i : i + size]))
         if phrase is not None:
             return phrase
     return None
 
 
-def _vague(toks: list[_Tok], expecting: bool) -> str | None:
+def _vague(t: _Toks, expecting: bool) -> str | None:
     """A vague pain answer: anywhere in a reply, or after 'pain/back is ...' unprompted."""
+    words = t.words
     if expecting:
-        return next((p for i in range(len(toks)) if (p := _vague_at(toks, i))), None)
-    for k, t in enumerate(toks):
-        if t.text in _PAIN_SUBJECT_VERBS:
+        starts = [i for i, w in enumerate(words) if w in _VAGUE_FIRST]
+        return next((p for i in starts if (p := _vague_at(words, i))), None)
+    for k in [k for k, w in enumerate(words) if w in _PAIN_SUBJECT_WORDS]:
+        if words[k] in _PAIN_SUBJECT_VERBS:
             start = k + 1
-        elif t.text in _PAIN_SUBJECTS:
-            verb = next(
-                (j for j in range(k + 1, min(k + 4, len(toks))) if toks[j].text in _BACK_VERBS),
-                None,
-            )
-            if verb is None:
-                continue
-            start = verb + 1
         else:
-            continue
-        for j in range(start, min(start + 4, len(toks))):
-            if phrase := _vague_at(toks, j):
+            verbs = [j for j in range(k + 1, min(k + 4, len(words))) if words[j] in _BACK_VERBS]
+            if not verbs:
+                continue
+            start = verbs[0] + 1
+        for j in range(start, min(start + 4, len(words))):
+            if phrase := _vague_at(words, j):
                 return phrase
     return None
 
 
-def _is_question(text: str, toks: list[_Tok]) -> bool:
+def _is_question(text: str, t: _Toks) -> bool:
     """Questions are asked, not answered: '?' anywhere or a question word first."""
-    return "?" in text or (bool(toks) and toks[0].text in _QUESTION_START)
+    return "?" in text or (bool(t.words) and t.words[0] in _QUESTION_START)
 
 
 def parse_pain(text: str, expecting: bool = False) -> PainParse:
@@ -573,26 +648,21 @@ def parse_pain(text: str, expecting: bool = False) -> PainParse:
     "minus 2") are "out_of_range", never clamped. Negative numbers need raw text: clean()
     drops the '-' of "-1".
     """
-    toks = _tokens(text)
-    mentions: dict[int, _Mention] = {}
-    for i in range(len(toks)):
-        if toks[i].num is not None and (m := _mention_at(toks, i)) is not None:
-            mentions[i] = m
+    t = _tokens(text)
+    mentions = _Mentions(t)
     tiers = [
-        [m for m in mentions.values() if m.denom == 10],
-        _cued_mentions(toks, mentions),
+        mentions.fractions(),
+        _cued_mentions(t, mentions),
     ]
     if expecting:
-        tiers.append(_lead_mention(toks, mentions))
-        tiers.append(
-            [m for m in mentions.values() if m.start > 0 and toks[m.start - 1].text in _SOFT_PREV]
-        )
+        tiers.append(_lead_mention(t, mentions))
+        tiers.append(mentions.after(_SOFT_PREV))
     for tier in tiers:
-        if (verdict := _pick(tier, toks)) is not None:
+        if (verdict := _pick(tier, t)) is not None:
             return verdict
-    if _is_question(text, toks):
+    if _is_question(text, t):
         return NONE
-    phrase = _vague(toks, expecting)
+    phrase = _vague(t, expecting)
     return PainParse("vague", None, phrase) if phrase else NONE
 
 
@@ -606,15 +676,22 @@ def short_reply(text: str) -> ShortReply | None:
     parse_pain(..., expecting=True) reads "ok" as a vague pain answer: the engine decides
     which question is open.
     """
-    bare = _EMOJI_MODIFIERS.sub("", text).strip()
+    bare = text.strip()
+    if len(bare) > _MAX_SHORT_CHARS:
+        return None  # no bare answer is this long, and this keeps the cost constant
+    bare = _EMOJI_MODIFIERS.sub("", bare)
     if bare in _EMOJI_REPLIES:
         return ShortReply(_EMOJI_REPLIES[bare])
-    toks = [t for t in _tokens(text) if t.text not in ("/", "-")]
-    if not toks or len(toks) > 4 or sum(t.text.count(" ") + 1 for t in toks) > 4:
+    t = _tokens(bare)
+    keep = [i for i, w in enumerate(t.words) if w not in ("/", "-", ":")]
+    words = [t.words[i] for i in keep]
+    if not words or sum(w.count(" ") + 1 for w in words) > 4:
         return None
-    if len(toks) == 1 or (len(toks) == 2 and toks[0].text == "a"):
-        return _bare_number(toks[-1])
-    words = [_REPEATS.sub(r"\1", t.text) for t in toks]
+    if len(words) == 1 or (len(words) == 2 and words[0] == "a"):
+        i = keep[-1]
+        if i in t.nums:
+            return _bare_number(_number_value(t.words[i])[1])
+    words = [_REPEATS.sub(r"\1", w) for w in words]
     while len(words) > 1 and words[-1] in _POLITE_TAIL:
         words.pop()
     if words[-2:] == ["thank", "you"] and len(words) > 2:
@@ -629,16 +706,9 @@ def short_reply(text: str) -> ShortReply | None:
     return None
 
 
-def _bare_number(tok: _Tok) -> ShortReply | None:
-    """A single token as a short reply: an exact integer, or a yes/no/later word."""
-    if tok.num is not None:
-        digits = tok.digits.lstrip("-")
-        if not digits or len(digits) > _MAX_REPLY_DIGITS:
-            return None  # a decimal, or a number too long to be an answer
-        value = int(digits) * (-1 if tok.digits.startswith("-") else 1)
-        return ShortReply("number", value)
-    word = _REPEATS.sub(r"\1", tok.text)
-    for kind, table in (("later", _LATER), ("no", _NO), ("yes", _YES)):
-        if word in table:
-            return ShortReply(kind)  # type: ignore[arg-type]
-    return None
+def _bare_number(digits: str) -> ShortReply | None:
+    """An exact integer as a short reply; None for a decimal or an absurdly long number."""
+    magnitude = digits.lstrip("-")
+    if not magnitude or len(magnitude) > _MAX_REPLY_DIGITS:
+        return None
+    return ShortReply("number", -int(magnitude) if digits.startswith("-") else int(magnitude))
