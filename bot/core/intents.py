@@ -145,7 +145,7 @@ def pain_report(t: str) -> str | None:
 
 # ---------------------------------------------------------------------------- pain scores
 #
-# parse_pain and short_reply read raw or already-cleaned text. Both go through _tokens, which
+# parse_pain and short_reply read raw or already-cleaned text (raw is better, see parse_pain). Both go through _tokens, which
 # folds the text (decimal digits of every script to ASCII, other numeric characters such as
 # '²', '➂', '½' to spaces, dashes and apostrophes unified) and splits it into words, numbers
 # and the two symbols that matter for scores ('/' and '-'). Everything after that is a single
@@ -645,8 +645,10 @@ def parse_pain(text: str, expecting: bool = False) -> PainParse:
     in one message ("8/10 yesterday, 4/10 now") are "vague" so the engine asks which; numbers
     that are counts, times, ages or dates ("5 sets of 10", "3x10", "30s", "45 years old",
     "at 7am", "since 3/10") are never scores; numbers outside 0..10 ("11", "15/10", "-1",
-    "minus 2") are "out_of_range", never clamped. Negative numbers need raw text: clean()
-    drops the '-' of "-1".
+    "minus 2") are "out_of_range", never clamped.
+
+    Pass raw text when you have it: clean() turns the '-' of "-1" and the ':' of "5:30" into
+    spaces and NFKC-folds '²' and '③' into digits, which this function would otherwise ignore.
     """
     t = _tokens(text)
     mentions = _Mentions(t)
