@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
+from bot.core.literals import prefilter
 from bot.core.text import clean
 from bot.kb import URGENCIES, RedFlag, Safety, Urgency
 
 _NEGATION_WINDOW = 3  # words before a match that can cancel it ("no numbness")
+_LOOK_BACK = 120  # characters before a match read for those words
 # A negation reaches only to the end of its clause: in "not hungry, weight's dropping off"
 # the "not" says nothing about the weight. Clause breaks become this marker word.
 _CLAUSE = "xclausex"
@@ -67,7 +69,10 @@ def windows(text: str) -> Iterator[str]:
 class Scorer(Protocol):
     """The learned model's one call (bot/core/triage_model.TriageModel implements it)."""
 
-    def score(self, windows: Sequence[str]) -> tuple[float, str | None]: ...
+    def score_sentences(self, sentences: Sequence[str]) -> tuple[float, str | None]:
+        """The highest red-flag probability over each sentence and each pair of neighbouring
+        sentences, and the flag it points at."""
+        ...
 
 
 class Outcome(Enum):
@@ -99,6 +104,14 @@ class _Compiled:
     # Any pattern, or the first group of any combination: a flag whose `anywhere` finds nothing
     # in the whole message cannot fire in any window, so its windows are never checked.
     anywhere: re.Pattern[str]
+    # Literal strings one of which any match of `anywhere` contains (bot.core.literals): a
+    # substring test that skips most sentences before the regex runs. None: no such set.
+    literals: frozenset[str] | None = None
+
+    def could_start(self, text: str) -> bool:
+        if self.literals is not None and not any(lit in text for lit in self.literals):
+            return False
+        return self.anywhere.search(text) is not None
 
 
 def _spellings(text: str) -> set[str]:
@@ -134,22 +147,22 @@ class Triage:
         def comp(ps: list[str]) -> tuple[re.Pattern[str], ...]:
             return tuple(re.compile(expand(p)) for p in ps)
 
-        compiled = tuple(
-            _Compiled(
+        def prepare(rf: RedFlag) -> _Compiled:
+            patterns = comp(rf.patterns)
+            combos = tuple(comp(group) for group in rf.all_of)
+            starts = [*patterns, *(g[0] for g in combos if g)]
+            return _Compiled(
                 rf,
-                comp(rf.patterns),
-                tuple(comp(group) for group in rf.all_of),
+                patterns,
+                combos,
                 comp(rf.ignore),
                 comp(rf.unless),
                 tuple((e.level, comp(e.patterns)) for e in rf.escalate),
-                re.compile(
-                    "|".join(
-                        f"(?:{expand(p)})" for p in (*rf.patterns, *(g[0] for g in rf.all_of if g))
-                    )
-                ),
+                re.compile("|".join(f"(?:{p.pattern})" for p in starts)),
+                prefilter(starts),
             )
-            for rf in safety.red_flags
-        )
+
+        compiled = tuple(prepare(rf) for rf in safety.red_flags)
         negs = frozenset(clean(n) for n in safety.negations if clean(n))
         m = safety.model
         gate = (comp(m.ignore), comp(m.needs)) if m else ((), ())
@@ -167,19 +180,26 @@ class Triage:
         found: list[tuple[RedFlag, Urgency]] = []
         ss = sentences(_DENIED.sub(" ", text))
         plain = [_spellings(x) for x in ss]
+        # A window's two spellings, made once and shared by every flag that looks at it.
+        cache: dict[tuple[int, int], set[str]] = {}
+
+        def forms(a: int, b: int) -> set[str]:
+            got = cache.get((a, b))
+            if got is None:
+                window = ss[a] if a == b else f"{ss[a]} {ss[b]}"
+                got = cache[(a, b)] = _spellings(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))
+            return got
+
         for c in self._compiled:  # knowledge-base order
             # Only windows holding a sentence where this flag could start are checked.
-            hits = [i for i, forms in enumerate(plain) if any(c.anywhere.search(f) for f in forms)]
+            hits = [i for i, fs in enumerate(plain) if any(c.could_start(f) for f in fs)]
             if not hits:
                 continue
             spans = {(i, i) for i in hits}
             spans |= {(j, j + 1) for i in hits for j in (i - 1, i) if 0 <= j < len(ss) - 1}
             best: Urgency | None = None
             for a, b in sorted(spans):
-                window = ss[a] if a == b else f"{ss[a]} {ss[b]}"
-                level = self._window_level(
-                    c, _spellings(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))
-                )
+                level = self._window_level(c, forms(a, b))
                 if level is not None and (best is None or _RANK[level] < _RANK[best]):
                     best = level
                 if best == "emergency":
@@ -212,7 +232,12 @@ class Triage:
 
     def _hit(self, pattern: re.Pattern[str], text: str) -> bool:
         for m in pattern.finditer(text):
-            words = text[: m.start()].split()
+            # The few words before the match, read from a bounded look-back (linear however
+            # often a word repeats); a word the look-back cuts in half is dropped.
+            start = max(0, m.start() - _LOOK_BACK)
+            words = text[start : m.start()].split()
+            if start > 0 and words and not text[start - 1].isspace():
+                words = words[1:]
             if _CLAUSE in words:
                 words = words[len(words) - words[::-1].index(_CLAUSE) :]
             before = words[-_NEGATION_WINDOW:]
@@ -232,7 +257,7 @@ class Triage:
             and cfg is not None
             and (hits or self._worth_scoring(text, cfg.min_words))
         ):
-            score, topic = model.score(list(windows(text)))
+            score, topic = model.score_sentences(sentences(text))
         if hits:
             if model is not None and cfg is not None and score < cfg.veto:
                 # The model is confident this is not a red flag: ask rather than alarm.

@@ -14,8 +14,8 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -63,24 +63,26 @@ def _marked_words(text: str) -> list[str]:
     return out
 
 
+def _char_grams(word: str) -> list[str]:
+    padded = f" {word} "
+    size = len(padded)
+    lo, hi = CHAR_NGRAMS
+    return [padded[i : i + n] for n in range(lo, min(hi, size) + 1) for i in range(size - n + 1)]
+
+
 def features(text: str) -> list[str]:
     """Character n-grams inside word boundaries (3-5) and word uni- and bigrams of clean text;
     word features inside a denied clause are marked, so "no numbness" is not "numbness"."""
     marked = _marked_words(text)
     # Character n-grams of the words not denied; denied words count only as marked words.
     words = [w for w in marked if not w.startswith("!")]
-    out: list[str] = []
-    lo, hi = CHAR_NGRAMS
-    for w in words:
-        padded = f" {w} "
-        size = len(padded)
-        for n in range(lo, hi + 1):
-            if n > size:
-                break
-            out.extend(padded[i : i + n] for i in range(size - n + 1))
+    out: list[str] = [g for w in words for g in _char_grams(w)]
     out.extend(f"w:{w}" for w in marked if len(w) > 1)
     out.extend(f"w:{a} {b}" for a, b in itertools.pairwise(marked))
     return out
+
+
+MAX_CACHED_WORDS = 50_000  # the per-word n-gram cache is cleared when it grows past this
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,7 @@ class TriageModel:
     intercept: npt.NDArray[np.float32]
     classes: tuple[str, ...]
     meta: dict[str, object]
+    _grams: dict[str, tuple[int, ...]] = field(default_factory=dict)  # word -> n-gram ids
 
     @classmethod
     def load(cls, path: Path) -> TriageModel:
@@ -109,7 +112,35 @@ class TriageModel:
 
     def probabilities(self, text: str) -> npt.NDArray[np.float64]:
         """Class probabilities of one window (softmax of the linear scores)."""
-        counts = Counter(i for f in features(text) if (i := self.vocabulary.get(f)) is not None)
+        return self._softmax(self._counts(_marked_words(text)))
+
+    def _counts(self, marked: list[str]) -> Counter[int]:
+        """The vocabulary ids of `features()` of these marked words, counted."""
+        return Counter(self._ids(marked))
+
+    def _ids(self, marked: list[str]) -> list[int]:
+        """The vocabulary ids of `features()` of these marked words, with repeats (the same
+        multiset; each word's character n-grams are looked up once and cached)."""
+        out: list[int] = []
+        vocab, grams = self.vocabulary, self._grams
+        for w in marked:
+            if not w.startswith("!"):
+                ids = grams.get(w)
+                if ids is None:
+                    if len(grams) >= MAX_CACHED_WORDS:
+                        grams.clear()
+                    ids = grams[w] = tuple(
+                        i for g in _char_grams(w) if (i := vocab.get(g)) is not None
+                    )
+                out.extend(ids)
+            if len(w) > 1 and (i := vocab.get(f"w:{w}")) is not None:
+                out.append(i)
+        for a, b in itertools.pairwise(marked):
+            if (i := vocab.get(f"w:{a} {b}")) is not None:
+                out.append(i)
+        return out
+
+    def _softmax(self, counts: Counter[int]) -> npt.NDArray[np.float64]:
         logits = self.intercept.astype(np.float64)
         if counts:
             idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
@@ -126,10 +157,49 @@ class TriageModel:
 
     def score(self, windows: Sequence[str]) -> tuple[float, str | None]:
         """The highest red-flag probability over the windows, and the flag that window points at."""
+        return self._best(self.probabilities(w) for w in windows)
+
+    def score_sentences(self, sentences: Sequence[str]) -> tuple[float, str | None]:
+        """`score` over each sentence and each pair of neighbours, in linear time and in one
+        batch: a pair's features are its two sentences' plus the word bigram that joins
+        them, so each sentence is read once, and numpy scores every window at once."""
+        if not sentences:
+            return 0.0, None
+        marked = [_marked_words(s) for s in sentences]
+        per = [np.asarray(self._ids(m), dtype=np.int64) for m in marked]
+        n, vocab = len(per), self.vocabulary
+        windows = 2 * n - 1  # window k < n is sentence k; n + k is sentences k and k + 1
+        joins = np.full(max(n - 1, 0), -1, dtype=np.int64)
+        for k in range(n - 1):
+            if marked[k] and marked[k + 1]:
+                joins[k] = vocab.get(f"w:{marked[k][-1]} {marked[k + 1][0]}", -1)
+        sizes = np.array([len(x) for x in per], dtype=np.int64)
+        parts = [*per, *(np.concatenate((per[k], per[k + 1])) for k in range(n - 1))]
+        ids = np.concatenate([*parts, joins[joins >= 0]])
+        win = np.concatenate(
+            (
+                np.repeat(np.arange(windows, dtype=np.int64), np.r_[sizes, sizes[:-1] + sizes[1:]]),
+                n + np.flatnonzero(joins >= 0),
+            )
+        )
+        logits = np.tile(self.intercept.astype(np.float64), (windows, 1))
+        if ids.size:
+            size = len(vocab)
+            uniq, merged = np.unique(win * size + ids, return_counts=True)
+            w_of, f_of = uniq // size, uniq % size
+            vals = (1.0 + np.log(merged)) * self.idf[f_of]
+            norms = np.sqrt(np.bincount(w_of, weights=vals * vals, minlength=windows))
+            contrib = (vals / norms[w_of])[:, None] * self.coef[f_of]
+            starts = np.flatnonzero(np.r_[True, w_of[1:] != w_of[:-1]])
+            logits[w_of[starts]] += np.add.reduceat(contrib, starts, axis=0)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probs = e / e.sum(axis=1, keepdims=True)
+        return self._best(list(probs))
+
+    def _best(self, probs: Iterable[npt.NDArray[np.float64]]) -> tuple[float, str | None]:
         best, topic = 0.0, None
         none = self.classes.index(NONE_CLASS)
-        for w in windows:
-            p = self.probabilities(w)
+        for p in probs:
             flag_p = 1.0 - float(p[none])
             if flag_p > best:
                 p[none] = -1.0

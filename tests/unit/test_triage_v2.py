@@ -135,7 +135,7 @@ class FixedScorer:
     def __init__(self, score: float = 0.5) -> None:
         self.value = score
 
-    def score(self, windows: Sequence[str]) -> tuple[float, str | None]:
+    def score_sentences(self, sentences: Sequence[str]) -> tuple[float, str | None]:
         return self.value, "fever"
 
 
