@@ -303,6 +303,9 @@ _INFO_REQUEST = _Phrases(
 # anywhere later by "reminder": two searches, not `verb.*reminder`, which retries the rest of
 # the message after every verb (quadratic).
 _WHOLE_MESSAGE: dict[str, Action] = {
+    "remind": "show",
+    "reminder": "show",
+    "reminders": "show",
     "status": "show",
     "show": "show",
     "list": "show",
@@ -610,7 +613,6 @@ _COMMAND = re.compile(r"^(\s*)/(remind|reminder|reminders|stop|pause|resume)(@\w
 _BLANKED = r"[,;!?&+/|()\[\]\"\s]"
 _TO_SPACE = re.compile(rf"{_BLANKED}|(?<=\w)\.(?={_BLANKED}|$)")
 _SAME_LENGTH = str.maketrans({"’": "'", "–": "-"})
-_REMIND_ALONE = frozenset({"remind", "reminder", "reminders"})
 _REMIND_LEAD = re.compile(r"^(remind|reminder|reminders) (?=\S)")
 
 
@@ -631,11 +633,9 @@ def _positional(text: str) -> str:
 
 
 def _flat(positional: str) -> str:
-    """The compact form the action patterns read: single spaces, "/remind" alone is "show"."""
-    flat = " ".join(positional.split())
-    if flat in _REMIND_ALONE:
-        return "show"
-    return _REMIND_LEAD.sub("remind ", flat)
+    """The compact form the action patterns read: single spaces, a leading "reminders" as
+    "remind"."""
+    return _REMIND_LEAD.sub("remind ", " ".join(positional.split()))
 
 
 def _blank(text: str, spans: Sequence[Span]) -> str:
@@ -771,8 +771,9 @@ def _scan(text: str) -> _Scan:
         parts["duration"].append(dm.span())
         work = _blank(work, [dm.span()])
 
-    # Times.
-    clocks: list[_Clock] = []
+    # Times. A bare number ("3", "18") next to a clear time ("7pm", "at 8", "18:30") is a
+    # stray number, reported as ignored, not a second time to choose from.
+    clocks: list[tuple[_Clock, Span, bool]] = []  # (clock, span, clearly a time)
     explicit_time = False
     bad_time: str | None = None
     leads = {m.end() for m in _TIME_LEAD.finditer(work)}
@@ -784,9 +785,13 @@ def _scan(text: str) -> _Scan:
         if clock.value is None:
             bad_time = bad_time or clock.raw
             continue
-        clocks.append(clock)
+        clear = clock.explicit or m.start() in leads
+        clocks.append((clock, (m.start(), clock.end), clear))
         # "at 8" is clearly a time even without am/pm.
         explicit_time = explicit_time or clock.explicit or (clock.bare and m.start() in leads)
+    any_clear = any(clear for _, _, clear in clocks)
+    used = [clock for clock, _, clear in clocks if clear or not any_clear]
+    stray = [span for _, span, clear in clocks if any_clear and not clear]
     work = _blank(work, parts["times"])
 
     # Days: ranges ("mon-fri", "monday to friday"), groups, single names, "every day", "except".
@@ -835,13 +840,14 @@ def _scan(text: str) -> _Scan:
         chosen = set(EVERY_DAY)  # "except sundays" alone means every other day of the week
     days = tuple(sorted(chosen - excluded)) if found_days else None
 
-    first = clocks[0] if clocks else None
+    parts["numbers"] = list(heapq.merge(stray, parts["numbers"]))
+    first = used[0] if used else None
     return _Scan(
         norm=norm,
         flat=flat,
         action=_action(flat),
         days=days,
-        times=tuple(dict.fromkeys(c.value for c in clocks if c.value is not None)),
+        times=tuple(dict.fromkeys(c.value for c in used if c.value is not None)),
         bare_hour=first.bare if first else False,
         weeks=weeks,
         bad_time=bad_time,
@@ -863,11 +869,12 @@ def _fragment(text: str) -> str:
 
 
 def _ignored(text: str, scan: _Scan, unused: frozenset[Part]) -> tuple[str, ...]:
-    """The first MAX_IGNORED unused parts of `text`, neighbours ("foo, bar") joined as one."""
+    """The first MAX_IGNORED unused parts of `text`; parts with only punctuation or filler words
+    between them are one fragment ("3 times a week", "foo, bar")."""
     spans = heapq.merge(*(scan.parts[p] for p in sorted(unused)))
     merged: list[list[int]] = []
     for start, end in spans:
-        if merged and not scan.norm[merged[-1][1] : start].strip():
+        if merged and all(w in _FILLER for w in scan.norm[merged[-1][1] : start].split()):
             merged[-1][1] = max(merged[-1][1], end)
             continue
         if len(merged) == MAX_IGNORED:
