@@ -12,6 +12,17 @@ from bot.core.ports import ReminderSchedule, Store
 from bot.core.turn import Defaults, Turn
 from bot.core.types import Button, Kind, Reply
 
+NOTHING_TO = (
+    "You have no reminders on, so there's nothing to {action}. "
+    "Send /remind mon wed fri 18:00 to set some."
+)
+
+
+def ignored_line(ignored: tuple[str, ...]) -> str:
+    """One line owning up to what a request left out: I didn't understand "xyz", so ..."""
+    quoted = ", ".join(f'"{fragment}"' for fragment in ignored)
+    return f"I didn't understand {quoted}, so I left it out."
+
 
 class Reminding:
     """Handles every reminder request; `handle` takes the user's words or /remind arguments."""
@@ -70,6 +81,11 @@ class Reminding:
                     topic="stop",
                 )
             ]
+        if req.action in {"pause", "resume"} and (sched is None or not sched.active):
+            # Pausing nothing must not switch on a default schedule (nor revive a stopped one).
+            return [
+                Reply(NOTHING_TO.format(action=req.action), kind=Kind.REMINDER, topic=req.action)
+            ]
         await ctx.ensure_profile()
         sched = sched or self.new_schedule(ctx)
         if req.action == "pause":
@@ -88,6 +104,8 @@ class Reminding:
             )
         if req.action == "pause":
             text = f"Paused until {sched.paused_until:%a %d %b}. " + text
+        if req.ignored:
+            text += "\n" + ignored_line(req.ignored)
         text += "\nWrong time zone? Change it in /settings."
         return [Reply(text, kind=Kind.REMINDER, topic=req.action)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
@@ -12,9 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.core.ports import Profile, ReminderSchedule, UserKey
 from bot.core.reminders import (
     DEFAULT_DAYS,
     DEFAULT_TIME,
+    MAX_FRAGMENT_CHARS,
+    MAX_IGNORED,
     ReminderParseError,
     ReminderRequest,
     describe,
@@ -25,6 +29,10 @@ from bot.core.reminders import (
     parse_request,
     pause_until,
 )
+from bot.core.reminding import Reminding
+from bot.core.turn import Defaults, Turn
+from bot.core.types import Incoming
+from bot.storage.memory import MemoryStore
 
 logger = logging.getLogger(__name__)
 
@@ -532,3 +540,297 @@ def test_looks_like_reminder_request(text: str) -> None:
 )
 def test_does_not_look_like_reminder_request(text: str) -> None:
     assert not looks_like_reminder_request(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Two-letter day lists
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("mo tu we th fr sa su 6", ALL),
+        ("remind me mo we fr at 7pm", MWF),
+        ("Mo, We, Fr 18:00", MWF),
+        ("tu and th 6pm", (1, 3)),
+        ("sa su at 9am", (5, 6)),
+        ("mo-fr 7am", (0, 1, 2, 3, 4)),
+        ("remind me mon-fr at 7", (0, 1, 2, 3, 4)),
+        ("we 6pm", (2,)),  # the whole message is a day list
+    ],
+)
+def test_two_letter_day_lists(text: str, days: tuple[int, ...]) -> None:
+    assert parse_request(text).days == days
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("every monday we train at 7pm", (0,)),
+        ("mon and we rest at 6pm", (0,)),
+        ("remind me on friday so we can train at 7pm", (4,)),
+        ("remind me at 7pm so we do it", None),
+    ],
+)
+def test_two_letter_words_in_prose_are_not_days(text: str, days: tuple[int, ...] | None) -> None:
+    assert parse_request(text).days == days
+
+
+def test_we_in_a_question_is_not_a_schedule() -> None:
+    assert not looks_like_reminder_request("can we do planks every day?")
+
+
+# --------------------------------------------------------------------------------------------
+# One time per schedule, and what a request leaves out
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [
+        ("mon wed fri 7am and 6pm", "07:00 or 18:00?"),
+        ("mon at 7 and at 9", "07:00 or 09:00?"),
+        ("daily 6am, noon, 18:30 and 9pm", "06:00, 12:00 or 18:30?"),
+    ],
+)
+def test_two_different_times_ask_which_one(text: str, choice: str) -> None:
+    with pytest.raises(ReminderParseError) as info:
+        parse_request(text)
+    assert info.value.message.startswith(f"I can set one time per schedule: {choice}")
+    assert "Try:" in info.value.message and "\n" not in info.value.message
+
+
+def test_the_same_time_twice_is_one_time() -> None:
+    assert parse_request("mon 7am, 7:00 am") == ReminderRequest("set", (0,), time(7, 0))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Remind me Mon XYZ 6am",
+            ReminderRequest("set", (0,), time(6, 0), ignored=("XYZ",)),
+        ),
+        (
+            "mon 6pm foo, bar and baz",
+            ReminderRequest("set", (0,), time(18, 0), ignored=("foo, bar and baz",)),
+        ),
+        (
+            "mon xyz at 7pm on abc",
+            ReminderRequest("set", (0,), time(19, 0), ignored=("xyz", "abc")),
+        ),
+        (
+            "remind me 3 times a week at 7pm",
+            ReminderRequest("set", None, time(19, 0), ignored=("3 times a week",)),
+        ),
+        (
+            "remind me every day for 2 weeks at 7pm",
+            ReminderRequest("set", ALL, time(19, 0), ignored=("2 weeks",)),
+        ),
+        (
+            "mon 700 at 7pm",  # a stray number beside a clear time is left out, not a 2nd time
+            ReminderRequest("set", (0,), time(19, 0), ignored=("700",)),
+        ),
+        (
+            "mon 6pm and 3",
+            ReminderRequest("set", (0,), time(18, 0), ignored=("3",)),
+        ),
+        ("mon ➂pm", ReminderRequest("set", (0,), None, ignored=("➂pm",))),
+        (
+            "pause reminders for 2 weeks on Monday",
+            ReminderRequest("pause", weeks=2, ignored=("Monday",)),
+        ),
+        ("resume reminders at 7pm", ReminderRequest("resume", ignored=("7pm",))),
+        ("take a break from reminders for 2 weeks", ReminderRequest("pause", weeks=2)),
+        ("I want to train mon wed fri at 6pm please", ReminderRequest("set", MWF, time(18))),
+        ("reminders?", ReminderRequest("show")),
+    ],
+)
+def test_parts_left_out_are_reported_verbatim(text: str, expected: ReminderRequest) -> None:
+    assert parse_request(text) == expected
+
+
+def test_ignored_fragments_are_short_single_lines_and_few() -> None:
+    # Days between them keep the parts apart (filler words would join them into one).
+    text = "6pm mon supercalifragilisticexpialidocious\nword wed x\x00y fri two sat 3 sun 4"
+    ignored = parse_request(text).ignored
+    assert len(ignored) == MAX_IGNORED
+    assert ignored[0] == "supercalifragilisticexpialido…"
+    assert ignored[1] == "xy"
+    assert all(len(f) <= MAX_FRAGMENT_CHARS and f.isprintable() for f in ignored)
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile and long input
+# --------------------------------------------------------------------------------------------
+
+HOSTILE = [
+    "➂",
+    "mon ➂:➂➂",
+    "٣",
+    "mon ٣:٣٠ pm",
+    "²",
+    "pause for ² weeks",
+    "pause for ٣ weeks",
+    "mon 7²pm",
+    "۱۲:۳۰",
+    "𝟕pm",
+    "🕖 ⏰ mon wed 🔥",
+    "\x00\x01\x02 mon \x1b[31m 7pm",
+    "\u200b\u200e\u202e mon 7pm \ufeff",
+    "İİİ mon 7pm",  # lower() makes each İ two characters
+    "ǅ ß ﬁ mon 7pm",
+    "/remind@",
+    "/remind@bot",
+    "/reminders@bot mon",
+    "- - - -",
+    "mon-",
+    "-mon",
+    "to to to",
+    "except",
+    "but not",
+    "mon to",
+    "every",
+    "7:",
+    ":7",
+    "7.",
+    "7h",
+    "h30",
+    "99999999999999999999999999",
+    "pause for " + "9" * 5000 + " weeks",
+    "pause for 9" + "0" * 10 + " days",
+    "at " + "1" * 10000,
+    "a." * 5000,
+    "\n" * 10000,
+    "’–’–" * 2000,
+    "mon " + "x" * 10000,
+    "".join(chr(c) for c in range(0x2000, 0x2100)),
+    "".join(chr(c) for c in range(0, 0x300)),
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_input_only_ever_raises_a_parse_error(text: str) -> None:
+    assert looks_like_reminder_request(text) in {True, False}
+    try:
+        request = parse_request(text)
+    except ReminderParseError as exc:
+        assert exc.message and "\n" not in exc.message
+    else:
+        assert request.at is None or isinstance(request.at, time)
+        assert all(len(f) <= MAX_FRAGMENT_CHARS and f.isprintable() for f in request.ignored)
+
+
+def test_non_ascii_digits_are_not_times() -> None:
+    for text in ("➂pm", "٣pm", "²pm", "𝟕pm", "mon ٣:٣٠"):
+        request = parse_request(f"mon {text}")
+        assert request.at is None, text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None), max_size=80))
+def test_parser_never_crashes_on_any_characters(text: str) -> None:
+    looks_like_reminder_request(text)
+    with contextlib.suppress(ReminderParseError):
+        parse_request(text)
+
+
+FILLER_RUN = "please " * 1500  # 10,500 characters of words the parser skips
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mon wed fri 18:30 " + FILLER_RUN, ReminderRequest("set", MWF, time(18, 30))),
+        (FILLER_RUN + "remind me tue thu at 7am", ReminderRequest("set", (1, 3), time(7, 0))),
+        ("pause " + FILLER_RUN + "for 3 weeks", ReminderRequest("pause", weeks=3)),
+        ("show " * 2000 + "my reminders", ReminderRequest("show")),
+        ("what is " * 1000 + "my next reminder", ReminderRequest("show")),
+        ("mon " * 5000 + "at 7pm", ReminderRequest("set", (0,), time(19, 0))),
+        ("mo we fr " * 1000 + "6pm", ReminderRequest("set", MWF, time(18, 0))),
+        ("7pm " * 5000, ReminderRequest("set", None, time(19, 0))),
+        ("at " + " " * 20000 + "8", ReminderRequest("set", None, time(8), bare_hour=True)),
+    ],
+)
+def test_long_messages_parse_like_short_ones(text: str, expected: ReminderRequest) -> None:
+    assert parse_request(text) == expected
+
+
+def test_long_messages_keep_their_errors_and_routing() -> None:
+    with pytest.raises(ReminderParseError, match="one time per schedule"):
+        parse_request("mon " + "8 9 " * 10000)
+    assert parse_request("mon " + "8 " * 20000).at == time(8)
+    with pytest.raises(ReminderParseError, match="25:00"):
+        parse_request(FILLER_RUN * 3 + "mon 25:00")
+    assert looks_like_reminder_request("mon wed fri 18:30 " + FILLER_RUN)
+    assert not looks_like_reminder_request("my back hurts every monday " * 500)
+    garbage = parse_request("mon 6pm " + "xyz " * 10000)
+    assert garbage.ignored == ("xyz xyz xyz xyz xyz xyz xyz x…",)
+
+
+# --------------------------------------------------------------------------------------------
+# Reminding: pause and resume without a schedule, the ignored line
+# --------------------------------------------------------------------------------------------
+
+KEY = UserKey("test", "u1")
+NOW = utc(2024, 6, 3, 12)  # a Monday
+
+
+def turn(store: MemoryStore) -> Turn:
+    msg = Incoming("test", "u1", "u1", text="", received_at=NOW)
+    return Turn(msg, KEY, NOW, Profile(KEY), False, store)
+
+
+@pytest.mark.parametrize("action", ["pause", "resume"])
+@pytest.mark.parametrize("text", ["{} reminders for 2 weeks", "{}"])
+async def test_pause_or_resume_without_a_schedule_creates_nothing(action: str, text: str) -> None:
+    store = MemoryStore()
+    [reply] = await Reminding(store, Defaults()).handle(turn(store), text.format(action))
+    assert reply.text == (
+        f"You have no reminders on, so there's nothing to {action}. "
+        "Send /remind mon wed fri 18:00 to set some."
+    )
+    assert store.reminders == {} and store.profiles == {}
+
+
+@pytest.mark.parametrize("action", ["pause", "resume"])
+async def test_pause_or_resume_after_stop_keeps_reminders_off(action: str) -> None:
+    store = MemoryStore()
+    reminding = Reminding(store, Defaults())
+    await reminding.handle(turn(store), "tue thu 7am")
+    await reminding.handle(turn(store), "stop reminders")
+    stopped = await store.get_reminder(KEY)
+    [reply] = await reminding.handle(turn(store), f"{action} for 2 weeks")
+    assert f"nothing to {action}" in reply.text
+    assert await store.get_reminder(KEY) == stopped
+    assert stopped is not None and not stopped.active and stopped.next_due_at is None
+
+
+async def test_pause_an_active_schedule_still_pauses() -> None:
+    store = MemoryStore()
+    reminding = Reminding(store, Defaults())
+    await reminding.handle(turn(store), "tue thu 7am")
+    [reply] = await reminding.handle(turn(store), "pause for 2 weeks")
+    sched = await store.get_reminder(KEY)
+    assert isinstance(sched, ReminderSchedule) and sched.active
+    assert sched.paused_until == date(2024, 6, 17)
+    assert reply.text.startswith("Paused until Mon 17 Jun.")
+
+
+async def test_reply_says_what_it_left_out() -> None:
+    store = MemoryStore()
+    [reply] = await Reminding(store, Defaults()).handle(
+        turn(store), "remind me mon xyz at 6am on abc"
+    )
+    lines = reply.text.split("\n")
+    assert lines[0].startswith("Reminders: Mon at 06:00 UTC")
+    assert 'I didn\'t understand "xyz", "abc", so I left it out.' in lines
+    sched = await store.get_reminder(KEY)
+    assert sched is not None and sched.days == (0,) and sched.at == time(6, 0)
+
+
+async def test_reply_without_ignored_parts_has_no_extra_line() -> None:
+    store = MemoryStore()
+    [reply] = await Reminding(store, Defaults()).handle(turn(store), "mon 6am")
+    assert "understand" not in reply.text
