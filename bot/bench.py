@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import Settings
@@ -244,4 +245,146 @@ def triage(settings: Settings, *, long_messages: int = 200) -> int:
             )
     for label, msg in (("hi", "hi"), ("a long red flag", longs[0] + " I can't feel my groin.")):
         print(f"cold start `backbot ask` ({label}): {_cold_start(msg)}")
+    return 0
+
+
+_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "monday", "friday", "mo", "tu", "we"]
+_STORY = (
+    "I started getting lower back pain about three weeks ago after helping a friend move house. "
+    "At first it was just stiff in the mornings, but now it aches most of the day, especially "
+    "when I sit at my desk for more than an hour. Sometimes I feel a sharp pain on the left side "
+    "when I bend to tie my shoes, and yesterday it shot down into my hip. I have been doing "
+    "cat-cow stretches and walking every evening, which helps a little. I used to deadlift "
+    "twice a week and would like to get back to it, but I am worried about making it worse. "
+)
+SHORT_MESSAGE = "how long should I hold a plank when my lower back gets sore?"  # 60 characters
+
+
+def long_shapes(length: int, rng: random.Random) -> dict[str, Callable[[], str]]:
+    """Generators of `length`-character messages, one per shape `bench long` times."""
+
+    def fit(s: str) -> str:
+        return (s * (length // max(1, len(s)) + 1))[:length]
+
+    return {
+        "random words": lambda: fit(" ".join(rng.choice(_WORDS) for _ in range(length // 4))),
+        "one word repeated": lambda: fit(rng.choice(["pain ", "back ", "remind ", "plank "])),
+        # Half day names, half clock times and bare hours ("6", "12", "at 7"), as a schedule
+        # pasted into a message, or a reminder phrase repeated, would be.
+        "digits and day names": lambda: fit(
+            " ".join(
+                rng.choice(_DAYS)
+                if rng.random() < 0.5
+                else rng.choice(["6", "12", "18:00", "7pm", "at 7", str(rng.randint(1, 12))])
+                for _ in range(length // 3)
+            )
+        ),
+        "back-pain story": lambda: fit(_STORY),
+        "punctuation runs": lambda: fit(
+            "".join(rng.choice("!?/@.*#") * rng.randint(5, 200) for _ in range(length // 50))
+        ),
+        "unicode digits": lambda: "".join(rng.choice("➂٣５²⑩①⑨߃৩๓") for _ in range(length)),
+    }
+
+
+def long_messages(
+    settings: Settings, *, length: int = 10_000, runs: int = 15, profile_runs: int = 3
+) -> int:
+    """`backbot bench long`: Dialogue.handle on `length`-character messages of several shapes,
+    p50/p95/max per shape and the ratio to a 60-character message in the same process; then
+    cProfile on the slowest shape. Target: <= 20 ms per 10,000-character message."""
+    import cProfile
+    import io
+    import pstats
+
+    from bot.app import load_kb, load_triage_model
+    from bot.core.dialogue import Dialogue
+    from bot.core.flood import FloodGate
+    from bot.core.types import Incoming
+    from bot.storage.memory import MemoryStore
+
+    kb = load_kb(settings.knowledge_dir)
+    # Built as `backbot run` builds it: the red-flag model included.
+    dialogue = Dialogue(
+        kb, MemoryStore(), flood=FloodGate(limit=10**9), triage_model=load_triage_model(kb)
+    )
+    rng = random.Random(11)
+    shapes = long_shapes(length, rng)
+    users = 0
+
+    async def one(text: str, prof: cProfile.Profile | None = None) -> tuple[float, bool]:
+        """Seconds for one message from a user past onboarding; and whether it raised."""
+        nonlocal users
+        users += 1
+        user = f"long{users}"
+        await dialogue.handle(Incoming("bench", user, user, text="hi"))
+        if prof is not None:
+            prof.enable()
+        s = time.perf_counter()
+        try:
+            await dialogue.handle(Incoming("bench", user, user, text=text))
+            failed = False
+        except Exception:  # a crash is a finding, not the end of the benchmark
+            failed = True
+        elapsed = time.perf_counter() - s
+        if prof is not None:
+            prof.disable()
+        return elapsed, failed
+
+    async def series(make: Callable[[], str], n: int) -> tuple[list[float], int]:
+        out, crashes = [], 0
+        for _ in range(n):
+            t, failed = await one(make())
+            out.append(t)
+            crashes += failed
+        return out, crashes
+
+    async def go() -> dict[str, tuple[list[float], int]]:
+        await series(lambda: SHORT_MESSAGE, 20)  # warm caches and imports
+        res = {"short (60 chars)": await series(lambda: SHORT_MESSAGE, max(runs, 20))}
+        for name, make in shapes.items():
+            res[name] = await series(make, runs)
+        return res
+
+    results = asyncio.run(go())
+    short_p50 = _pct(results["short (60 chars)"][0], 0.5)
+    print(
+        f"Dialogue.handle on {length:,}-character messages, {runs} per shape "
+        f"(in-memory store, red-flag model on); target <= 20 ms"
+    )
+    print(
+        f"{'shape':22s} {'p50 ms':>9s} {'p95 ms':>9s} {'max ms':>9s} {'x short':>8s} "
+        f"{'crashed':>7s} {'> 20 ms':>7s}"
+    )
+    for name, (lat, crashes) in results.items():
+        p50 = _pct(lat, 0.5)
+        print(
+            f"{name:22s} {p50:9.2f} {_pct(lat, 0.95):9.2f} {max(lat) * 1000:9.2f} "
+            f"{p50 / short_p50:7.1f}x {crashes:7d} {'yes' if p50 > 20 else 'no':>7s}"
+        )
+    slowest = max(shapes, key=lambda k: _pct(results[k][0], 0.5))
+    # Growth with length on the slowest shape: doubling the length doubles a linear parser's time.
+    growth = []
+    for frac in (4, 2, 1):
+        n = max(1, length // frac)
+        make = long_shapes(n, random.Random(11))[slowest]
+        lat, _ = asyncio.run(series(make, max(3, runs // 3)))
+        growth.append(f"{n:,} chars {_pct(lat, 0.5):.1f} ms")
+    print(f"\nslowest shape {slowest!r}, p50 by length: " + ", ".join(growth))
+    prof = cProfile.Profile()
+
+    async def profiled() -> None:
+        for _ in range(profile_runs):
+            await one(shapes[slowest](), prof)
+
+    asyncio.run(profiled())
+    for key in ("cumulative", "tottime"):
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats(key).print_stats(8)
+        rows = [ln for ln in buf.getvalue().splitlines() if ln.strip()]
+        start = next((i for i, ln in enumerate(rows) if ln.lstrip().startswith("ncalls")), 0)
+        print(f"\ncProfile, slowest shape ({slowest!r}, {profile_runs} messages): top 8 by {key}")
+        root = str(Path(__file__).resolve().parent.parent) + "/"
+        for ln in rows[start:]:
+            print(ln.replace(root, ""))
     return 0

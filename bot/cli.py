@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     ba.add_argument("--entries", type=int, default=10_000)
     ba.add_argument("--queries", type=int, default=2_000)
     bench_sub.add_parser("triage", help="red-flag triage cost per message, model load, cold start")
+    bl = bench_sub.add_parser("long", help="Dialogue.handle on 10,000-character messages, by shape")
+    bl.add_argument("--length", type=int, default=10_000)
+    bl.add_argument("--runs", type=int, default=15, help="messages per shape")
     return p
 
 
@@ -104,6 +107,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         if args.bench_cmd == "triage":
             return bench.triage(settings)
+        if args.bench_cmd == "long":
+            return bench.long_messages(settings, length=args.length, runs=args.runs)
         return bench.answers(settings, entries=args.entries, queries=args.queries)
     return 2
 
