@@ -81,8 +81,11 @@ class Reminding:
                     topic="stop",
                 )
             ]
-        if req.action in {"pause", "resume"} and (sched is None or not sched.active):
-            # Pausing nothing must not switch on a default schedule (nor revive a stopped one).
+        if (req.action == "pause" and (sched is None or not sched.active)) or (
+            req.action == "resume" and sched is None
+        ):
+            # Pausing nothing must not switch on a default schedule. Resuming a stopped
+            # schedule turns it back on ("turn my reminders back on" after /stop).
             return [
                 Reply(NOTHING_TO.format(action=req.action), kind=Kind.REMINDER, topic=req.action)
             ]

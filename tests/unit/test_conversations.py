@@ -284,3 +284,33 @@ async def test_stored_conversation_from_an_older_version_is_dropped(
     chat.now = NOON
     [reply] = await chat.say("how long should I hold a plank")
     assert reply.topic == "plank_hold_time"
+
+
+async def test_pause_with_no_reminders_creates_none(chat: Chat, store: MemoryStore) -> None:
+    [reply] = await chat.say("pause reminders for 2 weeks")
+    assert "nothing to pause" in reply.text
+    assert await store.get_reminder(KEY) is None
+    await chat.say("/remind mon 18:00")
+    await chat.say("/stop")
+    [reply] = await chat.say("pause reminders for 2 weeks")
+    assert "nothing to pause" in reply.text
+    assert not (await store.get_reminder(KEY)).active  # type: ignore[union-attr]
+
+
+async def test_two_letter_days_all_count(chat: Chat, store: MemoryStore) -> None:
+    [reply] = await chat.say("/remind mo tu we th fr sa su 6")
+    sched = await store.get_reminder(KEY)
+    assert sched is not None and sched.days == (0, 1, 2, 3, 4, 5, 6)
+    assert "06:00" in reply.text
+
+
+async def test_two_times_are_refused_clearly(chat: Chat, store: MemoryStore) -> None:
+    [reply] = await chat.say("/remind mon wed fri 7am and 6pm")
+    assert "one time per schedule" in reply.text
+    assert await store.get_reminder(KEY) is None
+
+
+async def test_a_part_the_parser_could_not_use_is_named(chat: Chat, store: MemoryStore) -> None:
+    [reply] = await chat.say("/remind mon 6am xyzzy")
+    assert 'I didn\'t understand "xyzzy"' in reply.text
+    assert (await store.get_reminder(KEY)).days == (0,)  # type: ignore[union-attr]

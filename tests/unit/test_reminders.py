@@ -794,17 +794,27 @@ async def test_pause_or_resume_without_a_schedule_creates_nothing(action: str, t
     assert store.reminders == {} and store.profiles == {}
 
 
-@pytest.mark.parametrize("action", ["pause", "resume"])
-async def test_pause_or_resume_after_stop_keeps_reminders_off(action: str) -> None:
+async def test_pause_after_stop_keeps_reminders_off() -> None:
     store = MemoryStore()
     reminding = Reminding(store, Defaults())
     await reminding.handle(turn(store), "tue thu 7am")
     await reminding.handle(turn(store), "stop reminders")
     stopped = await store.get_reminder(KEY)
-    [reply] = await reminding.handle(turn(store), f"{action} for 2 weeks")
-    assert f"nothing to {action}" in reply.text
+    [reply] = await reminding.handle(turn(store), "pause for 2 weeks")
+    assert "nothing to pause" in reply.text
     assert await store.get_reminder(KEY) == stopped
     assert stopped is not None and not stopped.active and stopped.next_due_at is None
+
+
+async def test_resume_after_stop_turns_the_same_schedule_back_on() -> None:
+    store = MemoryStore()
+    reminding = Reminding(store, Defaults())
+    await reminding.handle(turn(store), "tue thu 7am")
+    await reminding.handle(turn(store), "stop reminders")
+    [reply] = await reminding.handle(turn(store), "turn my reminders back on")
+    sched = await store.get_reminder(KEY)
+    assert sched is not None and sched.active and sched.days == (1, 3)
+    assert "Tue, Thu at 07:00" in reply.text
 
 
 async def test_pause_an_active_schedule_still_pauses() -> None:
