@@ -71,6 +71,7 @@ def build_dialogue(
     settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
     kb = load_kb(settings.knowledge_dir)
     kwargs.setdefault("triage_model", load_triage_model(kb))
+    kwargs.setdefault("button_key", settings.button_key())
     return Dialogue(
         kb,
         store if store is not None else MemoryStore(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import time
 from pathlib import Path
@@ -29,6 +30,9 @@ class Settings(BaseSettings):
 
     discord_token: SecretStr | None = None
     discord_api_url: str | None = None
+    # Signs buttons for the user they were shown to (bot.core.buttons). Unset: derived from
+    # the bot tokens, so every instance of one bot agrees and buttons survive a restart.
+    button_secret: SecretStr | None = None
     discord_guild_id: int | None = None
 
     database_url: str = "sqlite+aiosqlite:///data/backbot.db"
@@ -40,7 +44,9 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
 
-    @field_validator("telegram_token", "discord_token", "telegram_webhook_secret", mode="before")
+    @field_validator(
+        "telegram_token", "discord_token", "telegram_webhook_secret", "button_secret", mode="before"
+    )
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
@@ -85,10 +91,33 @@ class Settings(BaseSettings):
         h, m = self.reminder_time.split(":")
         return time(int(h), int(m))
 
+    def webhook_secret(self) -> str | None:
+        """The Telegram webhook's secret token: configured, or derived from the bot token so
+        every instance agrees on it. A secret either way (see `secrets`)."""
+        if self.telegram_webhook_secret is not None:
+            return self.telegram_webhook_secret.get_secret_value()
+        if self.telegram_token is None:
+            return None
+        token = self.telegram_token.get_secret_value().encode()
+        return hashlib.sha256(b"backbot-webhook:" + token).hexdigest()[:48]
+
+    def button_key(self) -> bytes | None:
+        """The key buttons are signed with: configured, derived from the tokens, or None (the
+        core then makes one per process)."""
+        if self.button_secret is not None:
+            return self.button_secret.get_secret_value().encode()
+        tokens = [t.get_secret_value() for t in (self.telegram_token, self.discord_token) if t]
+        if not tokens:
+            return None
+        return hashlib.sha256(("backbot-buttons:" + "\x00".join(tokens)).encode()).digest()
+
     def secrets(self) -> list[str]:
-        """Every secret value, for the log redaction filter."""
+        """Every secret value and everything derived from one, for the log redaction filter."""
         vals = [self.telegram_token, self.discord_token, self.telegram_webhook_secret]
+        vals.append(self.button_secret)
         out = [s.get_secret_value() for s in vals if s is not None]
+        derived = [self.webhook_secret(), (self.button_key() or b"").hex()]
+        out += [d for d in derived if d]
         pw = re.search(r"://[^:/@]+:([^@]+)@", self.database_url)
         if pw:
             out.append(pw.group(1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -12,6 +13,16 @@ from bot.core.dialogue import Dialogue
 from bot.core.types import Incoming, Reply
 from bot.kb import KnowledgeBase
 from bot.storage.memory import MemoryStore
+
+# One button key for every core a test builds, so a replay on a fresh core signs its buttons
+# exactly as the core under test did (bot.core.buttons).
+os.environ.setdefault("BUTTON_SECRET", "test-button-secret")
+
+
+def unsigned(action: str) -> str:
+    """A button's action without its signature."""
+    head, sep, _ = action.rpartition("~")
+    return head if sep else action
 
 
 @pytest.fixture(scope="session")

@@ -286,8 +286,21 @@ class DiscordAdapter:
             mentioned=mentioned,
         )
         async with self.handler(incoming) as replies:
+            private = [r for r in replies if is_group and r.ephemeral]
             for reply in replies:
-                await _deliver(message.channel, reply)
+                if reply not in private:
+                    await _deliver(message.channel, reply)
+            if private:
+                # A personal reply to a message in a server channel goes to a DM.
+                try:
+                    for reply in private:
+                        await _deliver(message.author, reply)
+                except discord.Forbidden:
+                    await message.channel.send(
+                        "That reply is private and I can't DM you. Use my slash commands "
+                        "(their replies only you can see) or allow DMs from server members.",
+                        allowed_mentions=discord.AllowedMentions.none(),
+                    )
 
     async def on_interaction(
         self, interaction: discord.Interaction[Any], *, text: str = "", action: str | None = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import warnings
 from datetime import timedelta
@@ -47,7 +46,7 @@ from bot.adapters.base import Handler
 from bot.adapters.render import TELEGRAM_LIMIT, split_text, to_telegram_html
 from bot.config import Settings
 from bot.core.features import COMMANDS
-from bot.core.types import Address, Button, Incoming, Reply
+from bot.core.types import Address, Button, Incoming, Kind, Reply
 from bot.errors import Blocked, ConfigError, RateLimited, SendError, TransientError
 
 logger = logging.getLogger(__name__)
@@ -166,10 +165,8 @@ class TelegramSender:
 
 
 def webhook_secret(settings: Settings, token: str) -> str:
-    """The configured secret, or one derived from the token so every instance agrees on it."""
-    if settings.telegram_webhook_secret is not None:
-        return settings.telegram_webhook_secret.get_secret_value()
-    return hashlib.sha256(b"backbot-webhook:" + token.encode()).hexdigest()[:48]
+    """The configured secret, or one derived from the token (`Settings.webhook_secret`)."""
+    return settings.webhook_secret() or ""
 
 
 class TelegramAdapter:
@@ -265,7 +262,7 @@ class TelegramAdapter:
             cmd, at, target = head.partition("@")
             if at and target.lower() != handle[1:]:
                 return None, text  # /cmd@otherbot: meant for another bot in the group
-            mentioned, text = True, cmd + sep + rest
+            mentioned, text = bool(at), cmd + sep + rest  # /cmd@us, not any /cmd
         if handle in text.lower():
             start = text.lower().index(handle)
             text = f"{text[:start].rstrip()} {text[start + len(handle) :].lstrip()}".strip()
@@ -302,9 +299,6 @@ class TelegramAdapter:
         query = update.callback_query
         if query is None:
             return
-        # Stop the spinner without waiting: this update's turn must be queued before any await,
-        # or a later message of the same user could overtake it.
-        self.application.create_task(self._stop_spinner(query))
         chat = query.message.chat if query.message is not None else None
         chat_id = chat.id if chat is not None else query.from_user.id
         incoming = Incoming(
@@ -316,23 +310,54 @@ class TelegramAdapter:
             is_group=chat is not None and chat.type in GROUP_TYPES,
             mentioned=True,
         )
-        await self._answer(chat_id, incoming)
+        await self._answer(chat_id, incoming, query)
 
-    @staticmethod
-    async def _stop_spinner(query: CallbackQuery) -> None:
-        with contextlib.suppress(TelegramError):  # "query is too old" must not matter
-            await query.answer()
-
-    async def _answer(self, chat_id: int, incoming: Incoming) -> None:
+    async def _answer(
+        self, chat_id: int, incoming: Incoming, query: CallbackQuery | None = None
+    ) -> None:
         """Run the handler, showing "typing…" if it is slow, and deliver every reply inside
-        the user's turn (the next message of this user waits until they are sent)."""
+        the user's turn (the next message of this user waits until they are sent).
+
+        Entering the turn is the first await, so turns queue in the order updates arrived.
+        A button's spinner stops once the core has answered; a lone notice ("that button is
+        not yours") is the spinner's alert instead of a message. In a group, a personal
+        reply (`Reply.ephemeral`) goes to the user's private chat."""
         # A timer rather than a task per update: cheaper, and most answers beat it.
         typing = asyncio.get_running_loop().call_later(TYPING_AFTER, self._show_typing, chat_id)
-        async with self.handler(incoming) as replies:
+        try:
+            async with self.handler(incoming) as replies:
+                typing.cancel()
+                if query is not None:
+                    notice = len(replies) == 1 and replies[0].kind is Kind.NOTICE
+                    with contextlib.suppress(TelegramError):  # "query is too old"
+                        if notice:
+                            await query.answer(replies[0].text[:200], show_alert=True)
+                            return
+                        await query.answer()
+                await self._deliver_all(chat_id, incoming, replies)
+        finally:
             typing.cancel()
-            for reply in replies:
-                await deliver(self.application.bot, chat_id, reply)
-        typing.cancel()
+
+    async def _deliver_all(self, chat_id: int, incoming: Incoming, replies: list[Reply]) -> None:
+        bot = self.application.bot
+        private = [r for r in replies if incoming.is_group and r.ephemeral]
+        for reply in replies:
+            if reply not in private:
+                await deliver(bot, chat_id, reply)
+        if not private:
+            return
+        try:
+            for reply in private:
+                await deliver(bot, int(incoming.user_id), reply)
+        except (Forbidden, BadRequest):
+            # They never opened a private chat with the bot: one line in the group with a link
+            # that opens it and runs the same command there.
+            command = incoming.text[1:].split(" ", 1)[0] if incoming.text.startswith("/") else ""
+            link = f"https://t.me/{bot.username}?start={command or 'private'}"
+            text = f"That reply is private. Open a chat with me to see it: {link}"
+            await deliver(bot, chat_id, Reply(text))
+            return
+        await deliver(bot, chat_id, Reply("I've sent you that privately.", kind=Kind.NOTICE))
 
     def _show_typing(self, chat_id: int) -> None:
         async def typing() -> None:

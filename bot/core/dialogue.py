@@ -19,11 +19,12 @@ import logging
 import time as _time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from bot.core import flows, intents, safety
 from bot.core.answers import Retrieval, Tuning
+from bot.core.buttons import ButtonSigner, Check
 from bot.core.coach import Coach
 from bot.core.features import BY_ACTION, BY_COMMAND, FEATURES, Said, intent_of
 from bot.core.flood import FloodGate, Verdict
@@ -35,7 +36,7 @@ from bot.core.ordering import TurnOrder
 from bot.core.ports import Frame, Profile, Store, UserKey
 from bot.core.reminding import Reminding
 from bot.core.safety import Assessment, Scorer, Triage
-from bot.core.text import clean
+from bot.core.text import clean, safe_echo
 from bot.core.turn import Defaults, Turn
 from bot.core.types import Button, Incoming, Kind, Reply
 from bot.errors import StorageUnavailable
@@ -49,6 +50,16 @@ CANCEL_WORDS = frozenset(
     {"cancel", "stop", "never mind", "nevermind", "nvm", "forget it", "quit", "exit", "leave it"}
 )
 NONE = Assessment(safety.Outcome.NONE)
+NOT_YOURS = Reply(
+    "That button is for the person it was shown to. Send /start to get your own.",
+    kind=Kind.NOTICE,
+    ephemeral=True,
+    topic="not_yours",
+)
+EXPIRED = "That button has expired. What would you like to do?"
+# Replies anyone in a group may read: answers from the knowledge base, and the urgent advice
+# to someone who described a red flag there (never held back for want of a private chat).
+PUBLIC = frozenset({Kind.FAQ, Kind.SMALLTALK, Kind.SUGGEST, Kind.OUT_OF_SCOPE, Kind.RED_FLAG})
 
 __all__ = ["Defaults", "Dialogue"]
 
@@ -81,6 +92,7 @@ class Dialogue:
         tuning: Tuning | None = None,
         triage_model: Scorer | None = None,
         retriever: Retrieval | None = None,
+        button_key: bytes | None = None,
     ) -> None:
         self.kb = kb
         self.store = store
@@ -94,6 +106,7 @@ class Dialogue:
         self.triage = Triage.build(kb.safety, triage_model)
         self.reminding = Reminding(store, self.defaults)
         self.order = TurnOrder(store)
+        self.buttons = ButtonSigner(button_key)
         self.flows = FlowEngine(
             flows.build(kb.safety.screening),
             Services(
@@ -127,8 +140,9 @@ class Dialogue:
     async def turn(self, msg: Incoming) -> AsyncIterator[list[Reply]]:
         """The replies to one message, with this user's turn held until the block ends, so
         an adapter that delivers inside the block delivers in the order the user wrote."""
-        async with self.order.hold(UserKey(msg.platform, msg.user_id)):
-            yield await self._handle(msg)
+        key = UserKey(msg.platform, msg.user_id)
+        async with self.order.hold(key):
+            yield self.buttons.sign_replies(key, await self._checked(key, msg))
 
     async def handle(self, msg: Incoming) -> list[Reply]:
         """Answer one message or button press (replies not yet delivered). Never raises for
@@ -139,7 +153,19 @@ class Dialogue:
     async def reminder(self, key: UserKey, now: datetime) -> Reply:
         """The nudge the scheduler sends."""
         msg = Incoming(key.platform, key.user_id, key.user_id, received_at=now)
-        return await self.coach.nudge(await self._context(msg))
+        [nudge] = self.buttons.sign_replies(key, [await self.coach.nudge(await self._context(msg))])
+        return nudge
+
+    async def _checked(self, key: UserKey, msg: Incoming) -> list[Reply]:
+        """A button press acts only for the user it was shown to (bot.core.buttons)."""
+        if msg.action is not None:
+            check, action = self.buttons.check(key, msg.action)
+            if check is Check.NOT_YOURS:
+                return [NOT_YOURS]
+            if check is Check.UNSIGNED:
+                return [Reply(EXPIRED, HOME_BUTTONS, ephemeral=True, topic="expired")]
+            msg = replace(msg, action=action)
+        return await self._handle(msg)
 
     async def _handle(self, msg: Incoming) -> list[Reply]:
         text = (msg.text or "").strip()
@@ -158,10 +184,14 @@ class Dialogue:
             ctx = await self._context(msg)
             replies = await self._route(ctx, text, assessment)
             await ctx.save_conversation()
-            return replies
         except StorageUnavailable as e:
             logger.warning("storage unavailable while handling a message: %s", e)
             return [Reply(SORRY_STORAGE, kind=Kind.COMMAND, topic="storage_error")]
+        if msg.is_group:
+            # Personal replies (settings, logs, pain, progress, setup) never land in a group:
+            # adapters send them privately. What anyone may read stays in the group.
+            replies = [r if r.kind in PUBLIC else replace(r, ephemeral=True) for r in replies]
+        return replies
 
     async def _context(self, msg: Incoming) -> Turn:
         key = UserKey(msg.platform, msg.user_id)
@@ -203,7 +233,10 @@ class Dialogue:
             name, args = command_parts(text)
             feature = BY_COMMAND.get(name)
             if feature is None:
-                return [Reply(f"I don't know /{name[:30]}. Here's what I can do:\n\n{HELP}")]
+                if ctx.msg.is_group and not ctx.msg.mentioned:
+                    return []  # another bot's command (/play, /ban): not ours to answer
+                name = safe_echo(name, 30)
+                return [Reply(f"I don't know /{name}. Here's what I can do:\n\n{HELP}")]
             if assessment.outcome is safety.Outcome.SCREEN and (
                 screen := self._screen(ctx, text, assessment.score)
             ):
@@ -291,6 +324,10 @@ class Dialogue:
     async def _start(self, ctx: Turn, r: Request) -> list[Reply]:
         if r.name == "ob":  # "Skip setup"
             return await onboarding.finish(ctx, skipped=True)
+        then = BY_COMMAND.get(r.arg.lower()) if r.via == "command" else None
+        if then is not None and then.name != "start":
+            # A deep link from a group ("open a chat with me"): run the command it was for.
+            return await self.features[then.name](ctx, Request("command", r.arg.lower(), ""))
         if ctx.known and ctx.profile.onboarded:
             name = ctx.msg.display_name.split()[0] if ctx.msg.display_name.split() else "there"
             text = f"Welcome back, {name}!\n\n{HELP}"
@@ -334,9 +371,9 @@ class Dialogue:
         replies = await self.flows.start(ctx, "pain")
         if r.arg:
             lead = (
-                f'"{r.arg[:20]}" is outside the scale.'
+                f'"{safe_echo(r.arg, 20)}" is outside the scale.'
                 if p.kind == "out_of_range"
-                else f'"{r.arg[:20]}" isn\'t a score I can use.'
+                else f'"{safe_echo(r.arg, 20)}" isn\'t a score I can use.'
             )
             replies = [
                 Reply(

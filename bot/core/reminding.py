@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from bot.core import reminders
 from bot.core.ports import ReminderSchedule, Store
+from bot.core.text import safe_echo
 from bot.core.turn import Defaults, Turn
 from bot.core.types import Button, Kind, Reply
 
@@ -20,7 +21,7 @@ NOTHING_TO = (
 
 def ignored_line(ignored: tuple[str, ...]) -> str:
     """One line owning up to what a request left out: I didn't understand "xyz", so ..."""
-    quoted = ", ".join(f'"{fragment}"' for fragment in ignored)
+    quoted = ", ".join(f'"{safe_echo(fragment)}"' for fragment in ignored)
     return f"I didn't understand {quoted}, so I left it out."
 
 

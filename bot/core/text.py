@@ -74,3 +74,14 @@ class Normalizer:
 def tokens(normalized: str) -> list[str]:
     """Content tokens of normalised text: stopwords dropped, lightly stemmed."""
     return [stem(w) for w in normalized.split() if w not in STOPWORDS]
+
+
+_MARKUP = re.compile(r"[\[\]()<>*_~`|@\\\u200b-\u200f\u202a-\u202e\u2066-\u2069]|[\x00-\x1f\x7f]")
+
+
+def safe_echo(text: str, limit: int = 40) -> str:
+    """User text quoted back in a reply ("I don't know the time zone "…""): no markup a
+    platform could render (Discord masked links, mentions, code, bidi tricks), on one line,
+    at most `limit` characters."""
+    out = _MARKUP.sub("", text[: limit * 4]).strip()
+    return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"

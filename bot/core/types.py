@@ -21,6 +21,7 @@ class Kind(StrEnum):
     COMMAND = "command"
     ONBOARDING = "onboarding"
     SCREEN = "screen"  # the red-flag screening question ("do you have any of these?")
+    NOTICE = "notice"  # a short note about a button press (Telegram shows it as an alert)
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,7 +101,11 @@ async def replay(
         handler = wrap(handler)
     replies: list[Reply] = []
     for incoming in incomings:
-        replies += await handler(incoming)
+        got = await handler(incoming)
+        if incoming.is_group:  # what the group sees: personal replies go to a private chat
+            public = [r for r in got if not r.ephemeral]
+            got = public + ([Reply("I've sent you that privately.")] if public != got else [])
+        replies += got
     return replies
 
 
@@ -242,13 +246,16 @@ async def test_group_needs_a_mention(fake: FakeTelegramAPI, bot: Recorder) -> No
     assert incoming.text == "how long should I hold a plank"  # the @botname is stripped
     assert sent
 
-    incoming, _ = await exchange(
-        fake,
-        bot,
-        GROUP,
-        lambda: fake.command(USER, "today", chat_id=GROUP, chat_type="group", addressed=True),
-    )
+    # A personal reply (today's plan follows the user's pain scores) goes to their private
+    # chat; the group is told where it went.
+    in_group, in_private = len(fake.messages_to(GROUP)), len(fake.messages_to(USER))
+    fake.command(USER, "today", chat_id=GROUP, chat_type="group", addressed=True)
+    await fake.wait_for_messages(in_group + 1, chat_id=GROUP)
+    await fake.wait_for_messages(in_private + 1, chat_id=USER)
+    incoming = bot.in_chat(GROUP)[-1]
     assert incoming.mentioned and incoming.text == "/today"
+    assert (fake.messages_to(USER)[-1].text or "").startswith("<b>Today:")
+    assert fake.messages_to(GROUP)[-1].text == "I've sent you that privately."
 
     answer = fake.bot_message(sent[-1])
     incoming, _ = await exchange(

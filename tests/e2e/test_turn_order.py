@@ -49,8 +49,13 @@ def script(k: int) -> list[Step]:
     ]
 
 
+SIGNER = build_dialogue().buttons  # every test core shares the test button key (conftest)
+
+
 def incoming(uid: int, step: Step) -> Incoming:
     kind, value = step
+    if kind == "press":
+        value = SIGNER.sign(UserKey("telegram", str(uid)), value)
     return Incoming(
         "telegram",
         str(uid),
@@ -111,7 +116,8 @@ async def test_fifty_interleaved_updates_of_five_users(store: SqlStore) -> None:
             for uid in USERS:
                 kind, value = scripts[uid][i]
                 if kind == "press":
-                    fake.callback_query(uid, value, message=stub(uid))
+                    data = SIGNER.sign(UserKey("telegram", str(uid)), value)
+                    fake.callback_query(uid, data, message=stub(uid))
                 elif value.startswith("/"):
                     name, _, args = value[1:].partition(" ")
                     fake.command(uid, name, args)

@@ -396,8 +396,9 @@ async def test_snooze_fires_once_an_hour_later(
     await sched.tick(WED_1800)
 
     pressed = WED_1800 + timedelta(minutes=2)
+    snooze = dialogue.buttons.sign(UserKey("telegram", "u0"), "rem:snooze")
     [reply] = await dialogue.handle(
-        Incoming("telegram", "u0", "u0", action="rem:snooze", received_at=pressed)
+        Incoming("telegram", "u0", "u0", action=snooze, received_at=pressed)
     )
     assert "hour" in reply.text
     hour_later = pressed + timedelta(hours=1)

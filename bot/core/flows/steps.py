@@ -11,7 +11,7 @@ import re
 from bot.core import intents, reminders, workouts
 from bot.core.flow import Answer, Choice, Invalid, Outcome, Parsed, Services, Step
 from bot.core.ports import EQUIPMENT, LEVELS, Frame
-from bot.core.text import clean
+from bot.core.text import clean, safe_echo
 from bot.core.timezones import resolve_timezone
 from bot.core.turn import Turn
 from bot.core.types import Button, Kind, Reply
@@ -67,7 +67,7 @@ def read_pain(text: str) -> Parsed:
     if p.kind == "score" and p.score is not None:
         return Answer(str(p.score))
     if p.kind == "out_of_range":
-        return Invalid(f'"{p.raw[:20]}" is outside the scale.')
+        return Invalid(f'"{safe_echo(p.raw, 20)}" is outside the scale.')
     if p.kind == "vague":
         return Invalid("Thanks. Could you put a number on it?")
     return None
@@ -148,7 +148,7 @@ def read_zone(text: str) -> Parsed:
     if not t or len(t.split()) > MAX_TZ_WORDS or t.endswith("?"):
         return None
     if t.startswith("#") or not any(c.isalnum() for c in t):
-        return Invalid(f'"{t[:20]}" isn\'t a time zone.')
+        return Invalid(f'"{safe_echo(t, 20)}" isn\'t a time zone.')
     return Answer(t[:60])
 
 
@@ -157,7 +157,7 @@ def timezone(then: str | None) -> Step:
         match = resolve_timezone(value)
         if match.zone is None:
             buttons = tuple(Button(z, f"f:{frame.flow}:timezone:{z}") for z in match.suggestions)
-            text = f'I don\'t know the time zone "{value[:40]}". Try a city or an offset like +2.'
+            text = f'I don\'t know the time zone "{safe_echo(value)}". Try a city or an offset like +2.'
             if buttons:
                 text += " Did you mean one of these?"
             reply = Reply(text, buttons, kind=Kind.ONBOARDING, topic="timezone_unknown")
