@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import build_dialogue, load_kb
 from bot.core.dialogue import Dialogue
+from bot.core.ports import Profile, UserKey
 from bot.core.types import Incoming, Reply
 from bot.kb import KnowledgeBase
 from bot.storage.memory import MemoryStore
@@ -68,7 +69,13 @@ def store() -> MemoryStore:
 
 @pytest.fixture
 def make_chat(store: MemoryStore) -> Callable[..., Chat]:
-    def make(user: str = "u1", **kw: object) -> Chat:
+    """A chat; by default the user has already agreed to pain scores being stored (the consent
+    question has tests of its own: pass consented=False)."""
+
+    def make(user: str = "u1", consented: bool = True, **kw: object) -> Chat:
+        if consented:
+            key = UserKey("test", user)
+            store.profiles[key] = Profile(key, "Ana Test", pain_consent=True)
         return Chat(build_dialogue(store, **kw), user)
 
     return make

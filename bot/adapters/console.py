@@ -45,6 +45,11 @@ class ConsoleChat:
             with tempfile.NamedTemporaryFile("wb", suffix=".png", delete=False) as f:
                 f.write(reply.image)
             self.out.write(f"     [chart saved to {f.name}]\n")
+        if reply.document:
+            name, content = reply.document
+            with tempfile.NamedTemporaryFile("wb", suffix="-" + name, delete=False) as f:
+                f.write(content)
+            self.out.write(f"     [file saved to {f.name}]\n")
         for n, b in enumerate(reply.buttons, 1):
             self.out.write(f"     [#{n}] {b.label}\n")
         self.out.flush()

@@ -142,8 +142,13 @@ def render_reply(reply: Reply) -> list[dict[str, Any]]:
                 continue
             view.add_item(ActionButton(b.action, b.label))
         last["view"] = view
+    files = []
     if reply.image:
-        last["file"] = discord.File(io.BytesIO(reply.image), filename="progress.png")
+        files.append(discord.File(io.BytesIO(reply.image), filename="progress.png"))
+    if reply.document:
+        files.append(discord.File(io.BytesIO(reply.document[1]), filename=reply.document[0]))
+    if files:
+        last["files"] = files
     return [m for m in messages if m]
 
 
@@ -284,6 +289,7 @@ class DiscordAdapter:
             display_name=message.author.display_name,
             is_group=is_group,
             mentioned=mentioned,
+            update_id=f"m{message.id}",
         )
         async with self.handler(incoming) as replies:
             private = [r for r in replies if is_group and r.ephemeral]
@@ -324,6 +330,7 @@ class DiscordAdapter:
             display_name=interaction.user.display_name,
             is_group=in_guild,
             mentioned=True,  # an interaction is always addressed to the bot
+            update_id=f"i{interaction.id}",
         )
         turn = self.handler(incoming)
         # Entering the turn queues it (in arrival order); a slow or queued turn is deferred

@@ -20,6 +20,7 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     LinkPreviewOptions,
     Message,
     Update,
@@ -93,6 +94,9 @@ async def deliver(bot: telegram.Bot, chat_id: int | str, reply: Reply) -> None:
     """Send one Reply: photo (with caption when short), text chunks, keyboard on the last one."""
     markup = keyboard(reply.buttons)
     chunks = [to_telegram_html(c) for c in split_text(reply.text, CHUNK_LIMIT)]
+    if reply.document is not None:
+        name, content = reply.document
+        await bot.send_document(chat_id, InputFile(content, filename=name))
     if reply.image is not None:
         if len(chunks) <= 1 and len(reply.text) <= CAPTION_LIMIT:
             caption = chunks[0] if chunks else None
@@ -291,6 +295,7 @@ class TelegramAdapter:
             is_group=is_group,
             mentioned=mentioned,
             received_at=msg.date,
+            update_id=str(update.update_id),
         )
         await self._answer(msg.chat.id, incoming)
 
@@ -309,6 +314,7 @@ class TelegramAdapter:
             display_name=query.from_user.full_name,
             is_group=chat is not None and chat.type in GROUP_TYPES,
             mentioned=True,
+            update_id=str(update.update_id),
         )
         await self._answer(chat_id, incoming, query)
 

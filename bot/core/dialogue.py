@@ -15,6 +15,7 @@ Turns of one user never interleave (`bot.core.ordering`); the lock also covers d
 
 from __future__ import annotations
 
+import json
 import logging
 import time as _time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -31,7 +32,15 @@ from bot.core.flood import FloodGate, Verdict
 from bot.core.flow import FlowEngine, Services
 from bot.core.flows import onboarding, screening, settings
 from bot.core.library import Library
-from bot.core.messages import ABOUT, HELP, HOME_BUTTONS, NON_TEXT, SLOW_DOWN, SORRY_STORAGE
+from bot.core.messages import (
+    ABOUT,
+    HELP,
+    HOME_BUTTONS,
+    NON_TEXT,
+    PRIVACY,
+    SLOW_DOWN,
+    SORRY_STORAGE,
+)
 from bot.core.ordering import TurnOrder
 from bot.core.ports import Frame, Profile, Store, UserKey
 from bot.core.reminding import Reminding
@@ -59,7 +68,9 @@ NOT_YOURS = Reply(
 EXPIRED = "That button has expired. What would you like to do?"
 # Replies anyone in a group may read: answers from the knowledge base, and the urgent advice
 # to someone who described a red flag there (never held back for want of a private chat).
-PUBLIC = frozenset({Kind.FAQ, Kind.SMALLTALK, Kind.SUGGEST, Kind.OUT_OF_SCOPE, Kind.RED_FLAG})
+PUBLIC = frozenset(
+    {Kind.FAQ, Kind.SMALLTALK, Kind.SUGGEST, Kind.OUT_OF_SCOPE, Kind.RED_FLAG, Kind.HELP}
+)
 
 __all__ = ["Defaults", "Dialogue"]
 
@@ -111,7 +122,7 @@ class Dialogue:
             flows.build(kb.safety.screening),
             Services(
                 self.reminding,
-                self.coach.record_pain,
+                self._record_pain,
                 self._text,
                 self._flag_by_id,
                 kb.safety.screening,
@@ -129,6 +140,7 @@ class Dialogue:
             "settings": self._settings,
             "forget": lambda ctx, r: self.flows.start(ctx, "forget"),
             "cancel": lambda ctx, r: self._cancel(ctx),
+            "privacy": self._privacy,
             "safety": self._expired,
         }
         missing = {f.name for f in FEATURES} - set(self.features)
@@ -157,7 +169,15 @@ class Dialogue:
         return nudge
 
     async def _checked(self, key: UserKey, msg: Incoming) -> list[Reply]:
-        """A button press acts only for the user it was shown to (bot.core.buttons)."""
+        """A retried update is answered once; a button press acts only for the user it was
+        shown to (bot.core.buttons)."""
+        if msg.update_id is not None:
+            try:
+                if not await self.store.first_seen(msg.platform, msg.update_id, self.clock()):
+                    logger.info("a %s update arrived twice; answered once", msg.platform)
+                    return []
+            except StorageUnavailable:
+                pass  # answering twice beats not answering
         if msg.action is not None:
             check, action = self.buttons.check(key, msg.action)
             if check is Check.NOT_YOURS:
@@ -236,7 +256,8 @@ class Dialogue:
                 if ctx.msg.is_group and not ctx.msg.mentioned:
                     return []  # another bot's command (/play, /ban): not ours to answer
                 name = safe_echo(name, 30)
-                return [Reply(f"I don't know /{name}. Here's what I can do:\n\n{HELP}")]
+                text = f"I don't know /{name}. Here's what I can do:\n\n{HELP}"
+                return [Reply(text, kind=Kind.HELP)]
             if assessment.outcome is safety.Outcome.SCREEN and (
                 screen := self._screen(ctx, text, assessment.score)
             ):
@@ -335,7 +356,9 @@ class Dialogue:
         return [await onboarding.start(ctx), *await self.flows.start(ctx, onboarding.NAME)]
 
     async def _help(self, ctx: Turn, r: Request) -> list[Reply]:
-        return [Reply(ABOUT)] if r.name == "about" else [Reply(HELP, HOME_BUTTONS)]
+        if r.name == "about":
+            return [Reply(ABOUT, kind=Kind.HELP)]
+        return [Reply(HELP, HOME_BUTTONS, kind=Kind.HELP)]
 
     async def _today(self, ctx: Turn, r: Request) -> list[Reply]:
         gentle = r.via != "intent" and r.arg.lower().startswith("gentle")
@@ -364,10 +387,10 @@ class Dialogue:
             score = intents.parse_score(r.arg)
             if score is None:
                 return await self._expired(ctx, r)
-            return await self.coach.record_pain(ctx, score)
+            return await self._record_pain(ctx, score)
         p = intents.parse_pain(r.arg, expecting=r.via == "command")
         if p.kind == "score" and p.score is not None:
-            return await self.coach.record_pain(ctx, p.score)
+            return await self._record_pain(ctx, p.score)
         replies = await self.flows.start(ctx, "pain")
         if r.arg:
             lead = (
@@ -389,6 +412,27 @@ class Dialogue:
         if r.via == "action" and r.arg in self.flows.flows[settings.NAME].steps:
             return await self.flows.start(ctx, settings.NAME, r.arg)
         return [await settings.overview(ctx)]
+
+    async def _privacy(self, ctx: Turn, r: Request) -> list[Reply]:
+        if r.name != "export":
+            return [Reply(PRIVACY, ephemeral=True, topic="privacy")]
+        data = await self.store.export(ctx.key)
+        if not data:
+            return [Reply("I don't store anything about you.", ephemeral=True, topic="export")]
+        body = json.dumps({"format": "backbot-export/1", **data}, indent=2, ensure_ascii=False)
+        n = sum(len(v) if isinstance(v, list) else 1 for v in data.values())
+        text = (
+            f"Here is everything I store about you ({n} records), as JSON. "
+            "/forget deletes all of it."
+        )
+        doc = ("backbot-export.json", body.encode())
+        return [Reply(text, ephemeral=True, topic="export", document=doc)]
+
+    async def _record_pain(self, ctx: Turn, score: int) -> list[Reply]:
+        """Store a pain score, once the user has agreed to pain scores being stored."""
+        if ctx.profile.pain_consent:
+            return await self.coach.record_pain(ctx, score)
+        return await self.flows.start(ctx, "pain", "consent", {"score": score})
 
     async def _cancel(self, ctx: Turn) -> list[Reply]:
         had = self.flows.cancel(ctx)

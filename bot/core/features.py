@@ -120,6 +120,16 @@ FEATURES: tuple[Feature, ...] = (
         (),
         "/cancel — leave a question",
     ),
+    Feature(
+        "privacy",
+        (
+            Command("privacy", "What I store about you, and why"),
+            Command("export", "Your data as a file"),
+        ),
+        (),
+        (),
+        "/privacy · /export — what I store; your data as a file",
+    ),
     Feature("safety", (), ("screen",)),
 )
 

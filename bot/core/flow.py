@@ -199,9 +199,10 @@ class FlowEngine:
     def expired_note(self, frame: Frame) -> Reply:
         flow = self.flows.get(frame.flow)
         restart = (flow.restart,) if flow and flow.restart else ()
+        minutes = int((flow.ttl if flow else FLOW_TTL).total_seconds() // 60)
         return Reply(
-            "That question expired (30 minutes without an answer), so I didn't use your reply."
-            + (" Tap below to pick it up again." if restart else ""),
+            f"That question expired ({minutes} minutes without an answer), so I didn't use "
+            "your reply." + (" Tap below to pick it up again." if restart else ""),
             (*restart, *HOME_BUTTONS),
             kind=Kind.ONBOARDING,
             topic="expired",

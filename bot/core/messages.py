@@ -26,3 +26,14 @@ UNCLEAR = (
     'or the situation in a few words? For example: "what should I avoid with back pain?", '
     '"is it normal to be sore after deadlifts?" or "how do I do a bird dog?"'
 )
+
+PRIVACY = (
+    "**Your data**\n"
+    "What I store: your settings (level, equipment, time zone), the sessions you log, the pain "
+    "scores you send (only after you agree), your reminder schedule, and where a conversation "
+    "is up to. Why: to fit today's plan to you, show your progress and remind you.\n"
+    "Who sees it: only you. In a group, personal replies come to your private chat.\n"
+    "How long: until you delete it. Questions you ask are not stored.\n"
+    "/export sends you all of it as a file · /forget deletes all of it."
+)
+PRIVACY_SHORT = "Your answers are stored privately to fit the plan to you: /privacy says more."

@@ -34,6 +34,7 @@ class Profile:
     timezone: str = "UTC"
     onboarded: bool = False
     created_at: datetime | None = None
+    pain_consent: bool = False  # agreed to pain scores being stored
 
 
 @dataclass(slots=True)
@@ -145,6 +146,14 @@ class Store(Protocol):
         ...
 
     async def release_turn(self, key: UserKey, holder: str) -> None: ...
+
+    async def first_seen(self, platform: str, update_id: str, now: datetime) -> bool:
+        """Record a platform update as handled; False if it was already (a retry)."""
+        ...
+
+    async def export(self, key: UserKey) -> dict[str, Any]:
+        """Every row stored about this user, as JSON-ready data (for /export)."""
+        ...
 
     async def log_session(self, key: UserKey, day: date, at: datetime) -> bool:
         """Record a workout on `day` (the user's local date); False if that day was logged."""

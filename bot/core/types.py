@@ -21,6 +21,7 @@ class Kind(StrEnum):
     COMMAND = "command"
     ONBOARDING = "onboarding"
     SCREEN = "screen"  # the red-flag screening question ("do you have any of these?")
+    HELP = "help"  # what the bot can do (/help, /about, an unknown command)
     NOTICE = "notice"  # a short note about a button press (Telegram shows it as an alert)
 
 
@@ -49,6 +50,8 @@ class Incoming:
     is_group: bool = False
     mentioned: bool = False
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The platform's id of this update, when it has one: a retried delivery is answered once.
+    update_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +66,7 @@ class Reply:
     topic: str | None = None
     score: float | None = None
     urgency: str | None = None  # red-flag replies: "emergency", "urgent" or "soon"
+    document: tuple[str, bytes] | None = None  # a file to attach: (file name, content)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 from collections.abc import Collection
 from datetime import date, datetime
+from typing import Any
 
 from bot.core.ports import Conversation, PainEntry, Profile, ReminderSchedule, UserKey
 
@@ -16,6 +19,7 @@ class MemoryStore:
         self.profiles: dict[UserKey, Profile] = {}
         self.conversations: dict[UserKey, Conversation] = {}
         self.leases: dict[UserKey, tuple[str, datetime]] = {}
+        self.seen: dict[tuple[str, str], datetime] = {}
         self.sessions: dict[UserKey, dict[date, datetime]] = {}
         self.pain: dict[UserKey, list[PainEntry]] = {}
         self.reminders: dict[UserKey, ReminderSchedule] = {}
@@ -53,6 +57,37 @@ class MemoryStore:
     async def release_turn(self, key: UserKey, holder: str) -> None:
         if key in self.leases and self.leases[key][0] == holder:
             del self.leases[key]
+
+    async def first_seen(self, platform: str, update_id: str, now: datetime) -> bool:
+        if (platform, update_id) in self.seen:
+            return False
+        if len(self.seen) > 10_000:  # a throwaway store stays small
+            self.seen.clear()
+        self.seen[(platform, update_id)] = now
+        return True
+
+    async def export(self, key: UserKey) -> dict[str, Any]:
+        profile = self.profiles.get(key)
+        sessions, pain = self.sessions.get(key, {}), self.pain.get(key, [])
+        sched, conv = self.reminders.get(key), self.conversations.get(key)
+        if profile is None and not (sessions or pain or sched or conv):
+            return {}
+        p = dataclasses.asdict(profile) if profile else {}
+        p.pop("key", None)
+        data: dict[str, Any] = json.loads(
+            json.dumps(
+                {
+                    "user": {"platform": key.platform, "user_id": key.user_id, **p},
+                    "workouts": [{"day": d, "logged_at": at} for d, at in sorted(sessions.items())],
+                    "pain_scores": [{"score": e.score, "at": e.at} for e in pain],
+                    "reminder_schedules": [dataclasses.asdict(sched)] if sched else [],
+                    "deliveries": [],
+                    "conversations": [conv.to_json()] if conv else [],
+                },
+                default=str,
+            )
+        )
+        return data
 
     async def log_session(self, key: UserKey, day: date, at: datetime) -> bool:
         days = self.sessions.setdefault(key, {})

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -109,6 +110,7 @@ class User(Base):
     equipment: Mapped[str] = mapped_column(String(32), default="none")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
+    pain_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     has_profile: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -123,6 +125,17 @@ class ConversationRow(Base):
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SeenUpdate(Base):
+    """A platform update already handled (Telegram update_id, Discord interaction or message
+    id), kept for `SEEN_RETENTION`: a retried delivery of it is answered once."""
+
+    __tablename__ = "seen_updates"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class TurnLease(Base):

@@ -19,8 +19,9 @@ import asyncio
 import logging
 import re
 import sqlite3
+import zlib
 from collections.abc import Awaitable, Callable, Collection
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,6 +55,7 @@ from bot.storage.models import (
     Delivery,
     PainScore,
     ReminderScheduleRow,
+    SeenUpdate,
     TurnLease,
     User,
     WorkoutLog,
@@ -61,6 +63,9 @@ from bot.storage.models import (
 )
 
 logger = logging.getLogger(__name__)
+
+SEEN_RETENTION = timedelta(days=2)  # Telegram retries an update for at most a day
+PRUNE_EVERY = 100
 
 T = TypeVar("T")
 
@@ -304,6 +309,10 @@ class SqlStore:
         self._retry_delay = retry_delay
         self._label = mask_url(engine.url.render_as_string(hide_password=False))
         self._secret = engine.url.password
+        # A SQLite file deleted or replaced under a running bot: writes would go into an
+        # unlinked file and vanish. Its identity is checked before every transaction.
+        self._file = _sqlite_file(engine.url) if self.dialect == "sqlite" else None
+        self._identity: tuple[int, int] | None = None
 
     async def close(self) -> None:
         """Close every pooled connection."""
@@ -317,6 +326,7 @@ class SqlStore:
         A write gets one more try after a transient failure (a dropped pooled connection, a
         SQLite file busy past its timeout); reads fail fast, since the caller has a fallback.
         """
+        self._check_file()
         tries = 2 if write else 1
         for attempt in range(1, tries + 1):
             try:
@@ -333,6 +343,23 @@ class SqlStore:
                     f"database unavailable (DATABASE_URL={self._label}): {reason}"
                 ) from e
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_file(self) -> None:
+        if self._file is None:
+            return
+        try:
+            st = self._file.stat()
+        except OSError:
+            st = None
+        now = (st.st_dev, st.st_ino) if st is not None else None
+        if self._identity is None:
+            self._identity = now  # first sight (None: the first connection creates it)
+            return
+        if now != self._identity:
+            logger.error("database file %s is gone or was replaced: not writing", self._file)
+            raise StorageUnavailable(
+                f"database file missing or replaced (DATABASE_URL={self._label})"
+            )
 
     def _insert(self, model: Any) -> Any:
         """INSERT with ON CONFLICT support for the engine's dialect."""
@@ -367,6 +394,7 @@ class SqlStore:
                 equipment=row.equipment,
                 timezone=row.timezone,
                 onboarded=row.onboarded,
+                pain_consent=row.pain_consent,
                 created_at=row.created_at,
             )
 
@@ -380,6 +408,7 @@ class SqlStore:
             "equipment": profile.equipment,
             "timezone": profile.timezone,
             "onboarded": profile.onboarded,
+            "pain_consent": profile.pain_consent,
             "has_profile": True,
         }
         if profile.created_at is not None:
@@ -574,7 +603,63 @@ class SqlStore:
 
         await self._run(op, write=True)
 
-    # -- /forget ---------------------------------------------------------------------------
+    # -- updates already handled -----------------------------------------------------------
+
+    async def first_seen(self, platform: str, update_id: str, now: datetime) -> bool:
+        now = _aware(now, "now")
+
+        async def op(s: AsyncSession) -> bool:
+            res = await s.execute(
+                self._insert(SeenUpdate)
+                .values(platform=platform, update_id=update_id[:64], seen_at=now)
+                .on_conflict_do_nothing(index_elements=["platform", "update_id"])
+            )
+            first = bool(getattr(res, "rowcount", 0))
+            if (
+                first and zlib.crc32(update_id.encode()) % PRUNE_EVERY == 0
+            ):  # now and then, drop old ones
+                await s.execute(delete(SeenUpdate).where(SeenUpdate.seen_at < now - SEEN_RETENTION))
+            return first
+
+        return await self._run(op, write=True)
+
+    # -- /export and /forget -----------------------------------------------------------------
+
+    async def export(self, key: UserKey) -> dict[str, Any]:
+        """Every row of this user, table by table (the rows /forget would delete)."""
+
+        async def op(s: AsyncSession) -> dict[str, Any]:
+            user = await s.scalar(select(User).where(*_of(key)))
+            if user is None:
+                return {}
+            uid = user.id
+
+            def iso(v: Any) -> Any:
+                return v.isoformat() if isinstance(v, date | datetime) else v
+
+            def rows(models: Any) -> list[dict[str, Any]]:
+                return [
+                    {
+                        c.name: iso(getattr(r, c.key))
+                        for c in r.__table__.columns
+                        if c.name != "user_id"
+                    }
+                    for r in models
+                ]
+
+            out: dict[str, Any] = {"user": rows([user])[0]}
+            for name, model, order in (
+                ("workouts", WorkoutLog, WorkoutLog.day),
+                ("pain_scores", PainScore, PainScore.at),
+                ("reminder_schedules", ReminderScheduleRow, ReminderScheduleRow.id),
+                ("deliveries", Delivery, Delivery.due_at),
+                ("conversations", ConversationRow, ConversationRow.user_id),
+            ):
+                found = await s.scalars(select(model).where(model.user_id == uid).order_by(order))
+                out[name] = rows(found)
+            return out
+
+        return await self._run(op, write=False)
 
     async def forget(self, key: UserKey) -> int:
         """Delete every row of this user in every table; return how many rows went.

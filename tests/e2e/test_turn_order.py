@@ -20,7 +20,7 @@ import pytest
 from bot.adapters.telegram import CONCURRENT_UPDATES, TelegramAdapter
 from bot.app import build_dialogue
 from bot.core.dialogue import Dialogue
-from bot.core.ports import Store, UserKey
+from bot.core.ports import Profile, Store, UserKey
 from bot.core.types import Incoming, Reply
 from bot.storage.memory import MemoryStore
 from bot.storage.store import SqlStore
@@ -83,6 +83,7 @@ async def sequential(
 ) -> tuple[dict[int, list[Reply]], dict[int, Any]]:
     """The reference: each user's messages one at a time, on a fresh in-memory core."""
     ref_store = MemoryStore()
+    await consented(ref_store, list(scripts))
     core = build_dialogue(ref_store)
     replies: dict[int, list[Reply]] = {}
     for uid, steps in scripts.items():
@@ -100,6 +101,13 @@ async def telegram(fake: FakeTelegramAPI, core: Dialogue) -> AsyncIterator[Teleg
         await adapter.stop()
 
 
+async def consented(db: Store, uids: list[int]) -> None:
+    """Users who agreed to pain scores being stored (the consent question is tested apart)."""
+    for uid in uids:
+        key = UserKey("telegram", str(uid))
+        await db.save_profile(Profile(key, "Ann", pain_consent=True))
+
+
 def stub(uid: int) -> SentMessage:
     """The bot message a button press refers to (the fake needs one; its content is unused)."""
     return SentMessage("sendMessage", uid, "…", None, None, False, 1)
@@ -109,6 +117,7 @@ async def test_fifty_interleaved_updates_of_five_users(store: SqlStore) -> None:
     assert CONCURRENT_UPDATES > 1  # PTB runs updates concurrently: the ordering is ours
     scripts = {uid: script(k) for k, uid in enumerate(USERS)}
     want_replies, want_state = await sequential(scripts)
+    await consented(store, USERS)
     core = build_dialogue(store)
     async with FakeTelegramAPI() as fake, telegram(fake, core):
         # Round robin, all queued before the bot's next getUpdates: one batch of 50.
@@ -144,6 +153,7 @@ async def test_fifty_interleaved_updates_of_five_users(store: SqlStore) -> None:
 async def test_two_instances_on_one_database_take_turns(store: SqlStore) -> None:  # noqa: F811
     """Instance B waits for the lease instance A holds for the same user, and goes on once
     A's turn (replies delivered) is over; another user is never held up."""
+    await consented(store, USERS[:1])
     a, b = build_dialogue(store), build_dialogue(store)
     assert a.order.holder != b.order.holder
     async with a.turn(incoming(USERS[0], ("say", "/pain"))) as asked:
@@ -160,7 +170,9 @@ async def test_two_instances_on_one_database_take_turns(store: SqlStore) -> None
 @pytest.mark.parametrize("first", ["/pain", "5"])
 async def test_pain_then_score_sent_together_in_one_process(first: str) -> None:
     """The original bug: /pain and 5 together were answered in the wrong order."""
-    core = build_dialogue(MemoryStore())
+    db = MemoryStore()
+    await consented(db, USERS[:1])
+    core = build_dialogue(db)
     uid = USERS[0]
     texts = ["/pain", "5"] if first == "/pain" else ["5", "/pain"]
     results = await asyncio.gather(*(core.handle(incoming(uid, ("say", t))) for t in texts))

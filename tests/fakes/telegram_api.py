@@ -124,6 +124,10 @@ class FakeTelegramAPI:
         self.sent: list[SentMessage] = []
         self.chat_actions: list[tuple[int, str]] = []
         self.answered_callbacks: list[str] = []
+        self.callback_alerts: list[tuple[str, bool]] = []
+        self.documents: list[
+            bytes
+        ] = []  # sendDocument contents, in order  # (text, show_alert) per answer
         self.commands: list[JSON] = []
         self.webhook: JSON = {}
         self.token_requests = 0  # requests that carried the right token in their URL
@@ -508,6 +512,13 @@ class FakeTelegramAPI:
             "sendPhoto", params, params.get("caption"), photo=isinstance(photo, bytes | bytearray)
         )
 
+    async def _api_senddocument(self, params: JSON) -> JSON:
+        doc = params.get("document")
+        if isinstance(doc, str) and doc.startswith("attach://"):
+            doc = params.get(doc.removeprefix("attach://"))
+        self.documents.append(bytes(doc) if isinstance(doc, bytes | bytearray) else b"")
+        return await self._record("sendDocument", params, params.get("caption"), photo=False)
+
     async def _api_editmessagetext(self, params: JSON) -> JSON:
         return self._bot_message(
             int(params["chat_id"]), int(params["message_id"]), params.get("text", "")
@@ -519,6 +530,9 @@ class FakeTelegramAPI:
 
     async def _api_answercallbackquery(self, params: JSON) -> bool:
         self.answered_callbacks.append(str(params.get("callback_query_id")))
+        self.callback_alerts.append(
+            (str(params.get("text") or ""), str(params.get("show_alert")).lower() == "true")
+        )
         return True
 
     async def _api_setmycommands(self, params: JSON) -> bool:

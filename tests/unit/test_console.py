@@ -20,7 +20,9 @@ async def test_numbers_are_text_and_hash_numbers_press_buttons(store) -> None:
     chat = ConsoleChat(build_dialogue(store).handle, user_id="ana", out=out)
     await chat.send("/pain")
     assert "[#4] 6" in out.getvalue()
-    [reply] = await chat.send("7")  # typed, not button 7
+    [ask] = await chat.send("7")  # typed, not button 7
+    assert ask.topic == "consent"  # the first pain score is stored only once agreed
+    [reply] = await chat.send("yes")
     assert reply.text.startswith("Pain 7/10")
     replies = await chat.send("#1")  # "Today's workout"
     assert replies[0].kind == "workout"

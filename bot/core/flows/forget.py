@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from bot.core.flow import Choice, Flow, Outcome, Services, Step
 from bot.core.messages import HOME_BUTTONS
@@ -50,4 +51,5 @@ FLOW = Flow(
     first="confirm",
     back="Back to deleting your data:",
     sticky=False,
+    ttl=timedelta(minutes=5),  # a destructive confirmation is short-lived, and works once
 )

@@ -10,7 +10,7 @@ import dataclasses
 
 from bot.core.flow import Answer, Choice, Flow, Outcome, Parsed, Services, Step, match_choice
 from bot.core.flows import steps
-from bot.core.messages import HELP, HOME_BUTTONS
+from bot.core.messages import HELP, HOME_BUTTONS, PRIVACY_SHORT
 from bot.core.ports import Frame
 from bot.core.turn import Turn
 from bot.core.types import Button, Kind, Reply
@@ -94,6 +94,7 @@ FLOW = Flow(
             steps.level("equipment"),
             steps.equipment("pain"),
             steps.pain("reminders"),
+            steps.consent("reminders", in_setup=True),
             REMINDERS,
             steps.when("timezone"),
             _finishing(steps.timezone(None)),
@@ -112,7 +113,8 @@ async def start(ctx: Turn, svc_start: object = None) -> Reply:
     return Reply(
         f"Hi {name}! I'm backbot, your back-training coach. I give you a safe back workout for "
         "today, answer questions about back training and back pain, log your sessions and "
-        "remind you to train 3× a week.\nFour quick questions to fit the plan to you:",
+        "remind you to train 3× a week.\nFour quick questions to fit the plan to you. "
+        + PRIVACY_SHORT,
         kind=Kind.ONBOARDING,
         topic="intro",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core import intents
 from bot.core.flow import Flow, Outcome, Services, Step
-from bot.core.flows.steps import read_pain
+from bot.core.flows.steps import consent, read_pain
 from bot.core.ports import Frame
 from bot.core.turn import Turn
 from bot.core.types import Button
@@ -34,7 +34,8 @@ FLOW = Flow(
             parse=read_pain,
             extra_buttons=_buttons,
             hint="Please send a number from 0 to 10, like 3.",
-        )
+        ),
+        "consent": consent(None, in_setup=False),
     },
     first="score",
     back="Back to your pain score:",

@@ -78,10 +78,10 @@ def pain(then: str | None) -> Step:
         score = intents.parse_score(value)
         if score is None:
             return Outcome.say("Please send a number from 0 to 10.", "pain", "pain")
-        await ctx.ensure_profile()
-        await ctx.store.log_pain(ctx.key, score, ctx.now)
-        gentle = " I'll start you on the gentle plan." if score >= workouts.GENTLE_PAIN else ""
-        return Outcome.say(f"Pain {score}/10 noted.{gentle}", "pain", then)
+        if not ctx.profile.pain_consent:
+            frame.data["score"] = score
+            return Outcome([], "consent")
+        return Outcome([await log_setup_pain(ctx, score)], then)
 
     choices = (
         Choice("None (0)", "0", ("none", "no", "nope")),
@@ -192,4 +192,50 @@ def timezone(then: str | None) -> Step:
         parse=read_zone,
         extra_buttons=current,
         hint="Type a city or an offset like +2.",
+    )
+
+
+async def log_setup_pain(ctx: Turn, score: int) -> Reply:
+    """The setup question's pain score, stored (consent given), with its one-line note."""
+    await ctx.ensure_profile()
+    await ctx.store.log_pain(ctx.key, score, ctx.now)
+    gentle = " I'll start you on the gentle plan." if score >= workouts.GENTLE_PAIN else ""
+    return Reply(f"Pain {score}/10 noted.{gentle}", kind=Kind.ONBOARDING, topic="pain")
+
+
+CONSENT_QUESTION = (
+    "Before I keep your first pain score: I store pain scores only to fit your workouts to "
+    "how your back feels and to show your trend. Only you see them; /export or /forget any "
+    "time. OK to store them?"
+)
+
+
+def consent(then: str | None, *, in_setup: bool) -> Step:
+    """Ask once before the first pain score is stored; the score waits in the frame."""
+
+    async def apply(ctx: Turn, frame: Frame, value: str, svc: Services) -> Outcome:
+        raw = frame.data.get("score")
+        score = intents.parse_score(str(raw)) if raw is not None else None
+        if value != "yes":
+            text = (
+                "Okay, I won't store pain scores. If your back is bad on a given day, "
+                "/today gentle gives the gentle plan."
+            )
+            return Outcome.say(text, "consent_no", then)
+        ctx.profile.pain_consent = True
+        await ctx.save_profile()
+        if score is None:
+            return Outcome.say("Thanks. Send /pain with a number any time.", "consent", then)
+        if in_setup:
+            return Outcome([await log_setup_pain(ctx, score)], then)
+        return Outcome(await svc.record_pain(ctx, score), then)
+
+    return Step(
+        "consent",
+        CONSENT_QUESTION,
+        apply,
+        (
+            Choice("Yes, store them", "yes", ("yes", "y", "ok", "okay", "sure", "yep", "fine")),
+            Choice("No, don't", "no", ("no", "n", "nope", "dont", "don t")),
+        ),
     )
