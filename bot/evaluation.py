@@ -68,6 +68,8 @@ class Outcome:
             return self.kind == "faq" and self.topic in self.case.topics
         if self.case.kind == "red_flag":  # the red-flag reply, or the screening question
             return self.kind in ("red_flag", "screen")
+        if self.case.kind == "command":  # help and about are commands with a kind of their own
+            return self.kind in ("command", "help")
         return self.kind == self.case.kind
 
 
