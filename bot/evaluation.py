@@ -68,8 +68,9 @@ class Outcome:
             return self.kind == "faq" and self.topic in self.case.topics
         if self.case.kind == "red_flag":  # the red-flag reply, or the screening question
             return self.kind in ("red_flag", "screen")
-        if self.case.kind == "command":  # help and about are commands with a kind of their own
-            return self.kind in ("command", "help")
+        if self.case.kind == "command":  # help has a kind of its own; a new user's first
+            # pain score is answered with the consent question before it is stored
+            return self.kind in ("command", "help") or self.topic == "consent"
         return self.kind == self.case.kind
 
 
