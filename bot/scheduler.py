@@ -446,6 +446,8 @@ class ReminderScheduler:
                     self.repo.mark_blocked(c.delivery_id, c.schedule_id, attempts, str(e), now), c
                 )
                 logger.info("reminder %s: user blocked the bot; schedule stopped", c.delivery_id)
+                with contextlib.suppress(Exception):  # telling them later is best effort
+                    await self.dialogue.note_undeliverable(UserKey(c.platform, c.user_id), now)
                 return
             except TransientError as e:
                 transient += 1

@@ -66,6 +66,11 @@ NOT_YOURS = Reply(
     topic="not_yours",
 )
 EXPIRED = "That button has expired. What would you like to do?"
+UNDELIVERED = "reminder_undelivered"  # Conversation.marks: a reminder could not reach them
+UNDELIVERED_TEXT = (
+    "Your last reminder couldn't reach you (I can't message you privately), so I stopped "
+    "your reminders. Send /remind in this private chat to turn them back on."
+)
 # Replies anyone in a group may read: answers from the knowledge base, and the urgent advice
 # to someone who described a red flag there (never held back for want of a private chat).
 PUBLIC = frozenset(
@@ -168,6 +173,14 @@ class Dialogue:
         [nudge] = self.buttons.sign_replies(key, [await self.coach.nudge(await self._context(msg))])
         return nudge
 
+    async def note_undeliverable(self, key: UserKey, now: datetime) -> None:
+        """The scheduler could not deliver a reminder (the user never opened a private chat,
+        or blocked the bot) and stopped the schedule: say so the next time they write."""
+        async with self.order.hold(key):
+            conv = await self.store.get_conversation(key)
+            conv.marks[UNDELIVERED] = now.isoformat()
+            await self.store.save_conversation(key, conv)
+
     async def _checked(self, key: UserKey, msg: Incoming) -> list[Reply]:
         """A retried update is answered once; a button press acts only for the user it was
         shown to (bot.core.buttons)."""
@@ -241,6 +254,12 @@ class Dialogue:
     # ------------------------------------------------------------------ routing
 
     async def _route(self, ctx: Turn, text: str, assessment: Assessment) -> list[Reply]:
+        replies = await self._route_message(ctx, text, assessment)
+        if ctx.conversation.marks.pop(UNDELIVERED, None) is not None:
+            replies = [*replies, Reply(UNDELIVERED_TEXT, ephemeral=True, topic="undelivered")]
+        return replies
+
+    async def _route_message(self, ctx: Turn, text: str, assessment: Assessment) -> list[Reply]:
         expired = self.flows.expire(ctx)
         if ctx.msg.action:
             return await self._action(ctx, ctx.msg.action)

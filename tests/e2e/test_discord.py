@@ -25,9 +25,11 @@ from bot.adapters.render import to_discord_markdown
 from bot.app import build_dialogue
 from bot.config import Settings
 from bot.core.features import COMMANDS
+from bot.core.ports import UserKey
 from bot.core.types import Address, Button, Incoming, Kind, Reply
 from bot.errors import Blocked, RateLimited, TransientError
 from bot.logs import setup_logging
+from bot.storage.memory import MemoryStore
 
 # tests/ is not a package and pytest does not put the repo root on sys.path by itself.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -411,3 +413,31 @@ async def test_guild_sync(fake: FakeDiscord, rec: Recorder) -> None:
     assert pain["name"] == "score" and pain["type"] == 4
     assert (pain["min_value"], pain["max_value"]) == (0, 10)
     assert names["ask"]["options"][0]["name"] == "question"
+
+
+async def test_someone_elses_button_in_a_server_gets_a_private_notice(fake: FakeDiscord) -> None:
+    """In a server channel, OTHER clicks USER's button: only OTHER sees the notice, and the
+    core changes nothing for either of them."""
+    store = MemoryStore()
+    core = build_dialogue(store)
+    a = DiscordAdapter(
+        Settings(
+            _env_file=None, discord_token=TOKEN, discord_api_url=fake.api_url, discord_guild_id=None
+        ),  # type: ignore[call-arg]
+        core.turn,
+        guild_ready_timeout=0.05,
+        ready_timeout=5,
+    )
+    await a.start()
+    try:
+        first = await fake.dispatch_command(USER, "settings", guild=True)
+        [msg] = await fake.wait_for(lambda: fake.for_interaction(first))
+        assert msg.ephemeral and msg.custom_ids  # USER's settings: only USER sees them
+        iid = await fake.dispatch_click(OTHER, msg, msg.custom_ids[0], guild=True)
+        await fake.wait_for(lambda: fake.for_interaction(iid))
+        [notice] = fake.for_interaction(iid)
+        assert notice.ephemeral and "for the person it was shown to" in notice.content
+        assert UserKey("discord", str(OTHER)) not in store.profiles
+        assert store.conversations.get(UserKey("discord", str(OTHER))) is None
+    finally:
+        await a.stop()

@@ -310,3 +310,14 @@ async def test_privacy_notice() -> None:
     [intro, _] = await chat.say("/start")
     assert "/privacy" in intro.text
     assert intro.kind == Kind.ONBOARDING
+
+
+async def test_an_undeliverable_reminder_is_mentioned_the_next_time_they_write() -> None:
+    store = MemoryStore()
+    core = build_dialogue(store)
+    chat = Chat(core)
+    await core.note_undeliverable(UserKey("test", "u1"), NOON)
+    replies = await chat.say("how long should I hold a plank")
+    assert replies[-1].topic == "undelivered" and "/remind" in replies[-1].text
+    again = await chat.say("how long should I hold a plank")
+    assert all(r.topic != "undelivered" for r in again)
