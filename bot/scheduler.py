@@ -36,11 +36,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiolimiter import AsyncLimiter
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.base import Sender
 from bot.core.ports import UserKey
 from bot.core.types import Address
-from bot.errors import Blocked, RateLimited, TransientError
+from bot.errors import Blocked, RateLimited, StorageUnavailable, TransientError
 from bot.storage.reminders import MISSED, Claim, ReminderRepo, SenderLease, SentMark
 
 if TYPE_CHECKING:
@@ -280,6 +281,10 @@ class ReminderScheduler:
         except asyncio.CancelledError:
             # stop() cancelled an unfinished fan-out: its rows are recovered on the next start.
             logger.info("reminder tick cancelled by shutdown")
+            return
+        except (StorageUnavailable, SQLAlchemyError) as e:
+            # One line, without the statement or its parameters (they hold user ids).
+            logger.error("reminder tick failed: database: %s", _db_reason(e))
             return
         except Exception:
             logger.exception("reminder tick failed")
@@ -544,3 +549,11 @@ class ReminderScheduler:
             gate.pausing -= 1
             if gate.pausing == 0:
                 gate.open.set()
+
+
+def _db_reason(e: BaseException) -> str:
+    """A database error in one line: the driver's message, never SQL or parameters."""
+    orig = getattr(e, "orig", None)
+    if orig is not None:
+        return f"{type(orig).__name__}: {str(orig).splitlines()[0][:200]}"
+    return f"{type(e).__name__}: {str(e).split('[SQL', 1)[0].strip()[:200]}"

@@ -321,3 +321,35 @@ async def test_an_undeliverable_reminder_is_mentioned_the_next_time_they_write()
     assert replies[-1].topic == "undelivered" and "/remind" in replies[-1].text
     again = await chat.say("how long should I hold a plank")
     assert all(r.topic != "undelivered" for r in again)
+
+
+async def test_a_read_only_database_logs_one_line_per_tick_without_sql(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What SQLite raises on a read-only file, as the scheduler's tick meets it."""
+    from sqlalchemy.exc import OperationalError
+
+    from bot.config import Settings
+    from bot.scheduler import ReminderScheduler
+
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/ro.db")
+    try:
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        sched = ReminderScheduler(settings, store, build_dialogue(store), {})
+
+        async def readonly() -> None:
+            raise OperationalError(
+                "UPDATE deliveries SET status=? WHERE user_id = ?",
+                ("sending", "secret-user-77"),
+                Exception("attempt to write a readonly database"),
+            )
+
+        sched.tick = readonly  # type: ignore[method-assign,assignment]
+        with caplog.at_level(logging.ERROR):
+            await sched._run_tick()
+        errors = [r for r in caplog.records if "reminder tick failed" in r.getMessage()]
+        assert len(errors) == 1 and errors[0].exc_info is None
+        assert "readonly database" in errors[0].getMessage()
+        assert "UPDATE" not in caplog.text and "secret-user" not in caplog.text
+    finally:
+        await store.close()
