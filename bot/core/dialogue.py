@@ -21,16 +21,17 @@ import time as _time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from bot.core import flows, intents, safety
+from bot.core.alerts import Alerts
 from bot.core.answers import Retrieval, Tuning
 from bot.core.buttons import ButtonSigner, Check
 from bot.core.coach import Coach
 from bot.core.features import BY_ACTION, BY_COMMAND, FEATURES, Said, intent_of
 from bot.core.flood import FloodGate, Verdict
 from bot.core.flow import FlowEngine, Services
-from bot.core.flows import onboarding, screening, settings
+from bot.core.flows import onboarding, settings
 from bot.core.library import Library
 from bot.core.messages import (
     ABOUT,
@@ -42,7 +43,7 @@ from bot.core.messages import (
     SORRY_STORAGE,
 )
 from bot.core.ordering import TurnOrder
-from bot.core.ports import Frame, Profile, Store, UserKey
+from bot.core.ports import Profile, Store, UserKey
 from bot.core.reminding import Reminding
 from bot.core.safety import Assessment, Scorer, Triage
 from bot.core.text import clean, safe_echo
@@ -53,8 +54,6 @@ from bot.kb import KnowledgeBase
 
 logger = logging.getLogger(__name__)
 
-HEALTH_PAUSE_DAYS = 7  # reminders pause this long after an emergency or same-day reply
-SCREEN_QUIET = timedelta(minutes=30)  # the screening question is not asked again within this
 CANCEL_WORDS = frozenset(
     {"cancel", "stop", "never mind", "nevermind", "nvm", "forget it", "quit", "exit", "leave it"}
 )
@@ -123,13 +122,14 @@ class Dialogue:
         self.reminding = Reminding(store, self.defaults)
         self.order = TurnOrder(store)
         self.buttons = ButtonSigner(button_key)
+        self.alerts = Alerts(kb, self.triage, self.reminding, self.library)
         self.flows = FlowEngine(
             flows.build(kb.safety.screening),
             Services(
                 self.reminding,
                 self._record_pain,
                 self._text,
-                self._flag_by_id,
+                self.alerts.flag_by_id,
                 kb.safety.screening,
             ),
         )
@@ -267,7 +267,7 @@ class Dialogue:
             # The flow waits, its question within reach: the next message can still answer it.
             self.flows.drop_loose(ctx)
             back = self.flows.reask(ctx, "When you're ready (it can wait):")
-            return [*await self._red_flag(ctx, assessment), *([back] if back else [])]
+            return [*await self.alerts.red_flag(ctx, assessment), *([back] if back else [])]
         if text.startswith("/"):
             name, args = command_parts(text)
             feature = BY_COMMAND.get(name)
@@ -278,7 +278,7 @@ class Dialogue:
                 text = f"I don't know /{name}. Here's what I can do:\n\n{HELP}"
                 return [Reply(text, kind=Kind.HELP)]
             if assessment.outcome is safety.Outcome.SCREEN and (
-                screen := self._screen(ctx, text, assessment.score)
+                screen := self.alerts.screen(ctx, self.flows, text, assessment.score)
             ):
                 return screen
             return await self._interrupting(
@@ -287,7 +287,7 @@ class Dialogue:
         if not clean(text):
             return [Reply(NON_TEXT, HOME_BUTTONS, kind=Kind.SMALLTALK, topic="non_text")]
         if assessment.outcome is safety.Outcome.SCREEN and (
-            screen := self._screen(ctx, text, assessment.score)
+            screen := self.alerts.screen(ctx, self.flows, text, assessment.score)
         ):
             return screen
         if ctx.conversation.top is None and any(self.flows.would_answer(f, text) for f in expired):
@@ -462,64 +462,11 @@ class Dialogue:
         text = "That button has expired. Here's what I can do:\n\n" + HELP
         return [Reply(text, HOME_BUTTONS, topic="expired")]
 
-    # ------------------------------------------------------------------ red flags
-
-    async def _red_flag(self, ctx: Turn, a: Assessment) -> list[Reply]:
-        """The level's header (what to do, how soon), why, the sources; reminders paused."""
-        assert a.level is not None
-        s = self.kb.safety
-        body = "\n\n".join(f.message.strip() for f in a.flags[:2])
-        sources = [*s.levels[a.level].sources, *(src for f in a.flags for src in f.sources)]
-        text = f"{s.levels[a.level].header}\n\n{body}\n\n{self.kb.cite_links(sources)}"
-        buttons = self.library.doctor_button()
-        if a.level != "soon":
-            try:
-                paused = await self.reminding.pause_for_health(ctx, HEALTH_PAUSE_DAYS)
-            except StorageUnavailable:
-                paused = False
-            if paused:
-                text += f"\n\nI've paused your training reminders for {HEALTH_PAUSE_DAYS} days."
-                buttons = (*buttons, Button("Keep reminders on", "rem:resume"))
-        topic = a.flags[0].id if a.flags else None
-        return [
-            Reply(text, buttons, kind=Kind.RED_FLAG, topic=topic, score=a.score, urgency=a.level)
-        ]
-
-    async def _flag_by_id(self, ctx: Turn, flag_id: str) -> list[Reply]:
-        flag = self.triage.flag(flag_id)
-        if flag is None:
-            return []
-        return await self._red_flag(ctx, Assessment(safety.Outcome.FLAG, flag.level, (flag,)))
-
-    def _screen(self, ctx: Turn, text: str, score: float) -> list[Reply] | None:
-        """Ask the screening question, keeping the message to answer afterwards; None when it
-        was asked recently (then the message is answered as usual)."""
-        if screening.NAME not in self.flows.flows or _recent(ctx, SCREEN_QUIET):
-            return None
-        ctx.conversation.marks[screening.MARK] = ctx.now.isoformat()
-        self.flows.drop_loose(ctx)
-        flow = self.flows.flows[screening.NAME]
-        frame = Frame(screening.NAME, flow.first, {"text": text[: screening.MAX_PENDING_CHARS]})
-        ctx.conversation.frames = [f for f in ctx.conversation.frames if f.flow != flow.name]
-        ctx.conversation.frames.append(frame)
-        ask = self.flows.ask(ctx, flow, frame)
-        return [
-            Reply(ask.text, ask.buttons, kind=Kind.SCREEN, topic="screen", score=round(score, 3))
-        ]
-
 
 def command_parts(text: str) -> tuple[str, str]:
     """ "/Pain@backbot 5" -> ("pain", "5"): the command's name and its arguments."""
     name, _, args = text[1:].partition(" ")
     return name.split("@", 1)[0].lower(), args
-
-
-def _recent(ctx: Turn, quiet: timedelta) -> bool:
-    at = ctx.conversation.marks.get(screening.MARK)
-    try:
-        return at is not None and ctx.now - datetime.fromisoformat(at) < quiet
-    except (ValueError, TypeError):
-        return False
 
 
 def _short_reply(kind: str, value: int | None) -> Reply:
