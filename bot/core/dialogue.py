@@ -15,6 +15,7 @@ Turns of one user never interleave (`bot.core.ordering`); the lock also covers d
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time as _time
@@ -58,6 +59,7 @@ CANCEL_WORDS = frozenset(
     {"cancel", "stop", "never mind", "nevermind", "nvm", "forget it", "quit", "exit", "leave it"}
 )
 NONE = Assessment(safety.Outcome.NONE)
+OFF_LOOP_CHARS = 1500  # triage of longer messages runs off the event loop
 NOT_YOURS = Reply(
     "That button is for the person it was shown to. Send /start to get your own.",
     kind=Kind.NOTICE,
@@ -206,7 +208,14 @@ class Dialogue:
             return []
         # Triage first, on the whole text the user wrote (a command's arguments included): a
         # red flag or a screening question is never dropped or rate-limited.
-        assessment = self._assess(text) if not msg.action else NONE
+        if msg.action:
+            assessment = NONE
+        elif len(text) > OFF_LOOP_CHARS:
+            # A long message costs tens of milliseconds of triage: in a worker thread, the
+            # event loop keeps answering everyone else meanwhile (the GIL switches every 5 ms).
+            assessment = await asyncio.to_thread(self._assess, text)
+        else:
+            assessment = self._assess(text)
         verdict = self.flood.check((msg.platform, msg.user_id), self.monotonic())
         if assessment.outcome is safety.Outcome.NONE:
             if verdict is Verdict.DROP:
