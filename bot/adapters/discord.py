@@ -219,6 +219,14 @@ class DiscordAdapter:
         self.defer_after = DEFER_AFTER
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def connected(self) -> bool:
+        """Logged in, READY, and the gateway socket open (for /healthz)."""
+        c = self.client
+        if c is None or c.is_closed() or not c.is_ready():
+            return False
+        return c.ws is not None and c.ws.open
+
     async def start(self) -> None:
         """Log in and connect in a background task; return once the gateway says READY."""
         if self.settings.discord_api_url:
