@@ -88,12 +88,12 @@ class Platform:
 
     name: str
     enabled: Callable[[Settings], bool]
-    build: Callable[[Settings, Handler], Adapter]
+    build: Callable[[Settings, Handler, SqlStore | None], Adapter]
     # For /healthz: whether a started adapter is connected to its platform.
     connected: Callable[[Any], bool] = lambda adapter: True
 
 
-def _telegram(settings: Settings, handler: Handler) -> Adapter:
+def _telegram(settings: Settings, handler: Handler, store: SqlStore | None = None) -> Adapter:
     from bot.adapters.telegram import TelegramAdapter
 
     return TelegramAdapter(settings, handler)
@@ -106,10 +106,11 @@ def _telegram_connected(adapter: Any) -> bool:
     return bool(app.running and app.updater is not None and app.updater.running)
 
 
-def _discord(settings: Settings, handler: Handler) -> Adapter:
+def _discord(settings: Settings, handler: Handler, store: SqlStore | None = None) -> Adapter:
     from bot.adapters.discord import DiscordAdapter
 
-    return DiscordAdapter(settings, handler)
+    # The store keeps the hash of the last slash-command sync (DISCORD_SYNC=auto).
+    return DiscordAdapter(settings, handler, sync_state=store)
 
 
 ADAPTERS: tuple[Platform, ...] = (
@@ -142,7 +143,7 @@ async def run_platforms(
     dialogue = build_dialogue(store, settings)
     handler = metrics.instrument(dialogue.turn)
     enabled = [p for p in ADAPTERS if p.enabled(settings)]
-    adapters = [p.build(settings, handler) for p in enabled]
+    adapters = [p.build(settings, handler, store) for p in enabled]
     scheduler: ReminderScheduler | None = None
     started: list[Adapter] = []
 

@@ -29,6 +29,7 @@ TABLES = {
     "pain_scores",
     "reminder_schedules",
     "deliveries",
+    "app_state",
 }
 
 
@@ -45,9 +46,9 @@ def _revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def test_one_head_and_it_is_0002() -> None:
+def test_one_head_and_it_is_0003() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0002"]
+    assert script.get_heads() == ["0003"]
 
 
 def test_models_cover_the_expected_tables() -> None:
@@ -60,7 +61,7 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
         # Sanity check that the comparison can fail: an empty database differs from the models.
         assert len(await conn.run_sync(_diff)) >= len(TABLES)
 
-    assert await run_migrations(empty_engine) == "0002"
+    assert await run_migrations(empty_engine) == "0003"
 
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_tables) == TABLES | {"alembic_version"}
@@ -72,8 +73,8 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
 
 
 async def test_upgrade_twice_is_a_no_op(empty_engine: AsyncEngine) -> None:
-    assert await run_migrations(empty_engine) == "0002"
-    assert await run_migrations(empty_engine) == "0002"
+    assert await run_migrations(empty_engine) == "0003"
+    assert await run_migrations(empty_engine) == "0003"
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -92,7 +93,7 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
         assert await conn.run_sync(_tables) <= {"alembic_version"}
         assert await conn.run_sync(_revision) is None
 
-    assert await run_migrations(empty_engine) == "0002"
+    assert await run_migrations(empty_engine) == "0003"
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -100,9 +101,9 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
 def test_sync_upgrade_helper_for_the_cli(tmp_path: Path) -> None:
     """`backbot db upgrade` calls this outside any event loop."""
     db = tmp_path / "cli" / "bot.db"
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0002"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0003"
     assert db.is_file()
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0002"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0003"
 
 
 async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
@@ -133,7 +134,7 @@ async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
             ),
             {"data": '{"remind": true}', "at": at},
         )
-    assert await run_migrations(empty_engine) == "0002"
+    assert await run_migrations(empty_engine, "0002") == "0002"
     async with empty_engine.connect() as conn:
         raw = (await conn.execute(text("SELECT state FROM conversations"))).scalar_one()
     import json
