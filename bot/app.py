@@ -20,10 +20,12 @@ from bot.core.dialogue import Defaults, Dialogue
 from bot.core.ports import Store
 from bot.core.triage_model import TriageModel
 from bot.kb import KnowledgeBase
+from bot.metrics import Metrics
 from bot.storage.memory import MemoryStore
 
 if TYPE_CHECKING:
     from bot.adapters.base import Adapter, Handler
+    from bot.health import HealthServer
     from bot.storage.store import SqlStore
 
 logger = logging.getLogger(__name__)
@@ -87,24 +89,34 @@ class Platform:
 
     name: str
     enabled: Callable[[Settings], bool]
-    build: Callable[[Settings, Handler], Adapter]
+    build: Callable[[Settings, Handler, SqlStore | None], Adapter]
+    # For /healthz: whether a started adapter is connected to its platform.
+    connected: Callable[[Any], bool] = lambda adapter: True
 
 
-def _telegram(settings: Settings, handler: Handler) -> Adapter:
+def _telegram(settings: Settings, handler: Handler, store: SqlStore | None = None) -> Adapter:
     from bot.adapters.telegram import TelegramAdapter
 
     return TelegramAdapter(settings, handler)
 
 
-def _discord(settings: Settings, handler: Handler) -> Adapter:
+def _telegram_connected(adapter: Any) -> bool:
+    # Polling or webhook: PTB's Application and Updater both running (polling retries network
+    # errors by itself, so a Telegram outage shows in the error counter, not here).
+    app = adapter.application
+    return bool(app.running and app.updater is not None and app.updater.running)
+
+
+def _discord(settings: Settings, handler: Handler, store: SqlStore | None = None) -> Adapter:
     from bot.adapters.discord import DiscordAdapter
 
-    return DiscordAdapter(settings, handler)
+    # The store keeps the hash of the last slash-command sync (DISCORD_SYNC=auto).
+    return DiscordAdapter(settings, handler, sync_state=store)
 
 
 ADAPTERS: tuple[Platform, ...] = (
-    Platform("telegram", lambda s: s.telegram_token is not None, _telegram),
-    Platform("discord", lambda s: s.discord_token is not None, _discord),
+    Platform("telegram", lambda s: s.telegram_token is not None, _telegram, _telegram_connected),
+    Platform("discord", lambda s: s.discord_token is not None, _discord, lambda a: a.connected),
 )
 
 
@@ -114,35 +126,68 @@ async def open_store(settings: Settings) -> SqlStore:
     return await _open(settings.database_url)
 
 
-async def run_platforms(settings: Settings, stop: asyncio.Event | None = None) -> None:
+async def run_platforms(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    metrics: Metrics | None = None,
+    on_health: Callable[[HealthServer], None] | None = None,
+) -> None:
     """Run every platform whose token is set, plus the reminder scheduler, until a signal
-    (or until `stop` is set, for tests and embedding)."""
+    (or until `stop` is set, for tests and embedding). With HEALTH_PORT set, /healthz and
+    /metrics are served for the whole run (`on_health` gets the server once it listens)."""
+    from bot.health import HealthServer, engine_probe
     from bot.scheduler import ReminderScheduler
 
+    metrics = metrics if metrics is not None else Metrics()
     store = await open_store(settings)
     dialogue = build_dialogue(store, settings)
-    adapters = [a.build(settings, dialogue.turn) for a in ADAPTERS if a.enabled(settings)]
+    handler = metrics.instrument(dialogue.turn)
+    enabled = [p for p in ADAPTERS if p.enabled(settings)]
+    adapters = [p.build(settings, handler, store) for p in enabled]
     scheduler: ReminderScheduler | None = None
     started: list[Adapter] = []
-    try:
-        for a in adapters:
-            await a.start()
-            started.append(a)
-        senders = {a.sender.platform: a.sender for a in adapters}
-        scheduler = ReminderScheduler(settings, store, dialogue, senders)
-        await scheduler.start()
-        logger.info("backbot running: %s", ", ".join(type(a).__name__ for a in adapters))
-        await _wait_for_signal(stop or asyncio.Event())
-    finally:
-        if scheduler is not None:
-            await scheduler.stop()
-        for a in reversed(started):
-            try:
-                await a.stop()
-            except Exception:
-                logger.exception("stopping %s failed", type(a).__name__)
-        await store.close()
-        logger.info("backbot stopped")
+
+    def platforms() -> dict[str, bool]:
+        return {
+            p.name: any(a is s for s in started) and p.connected(a)
+            for p, a in zip(enabled, adapters, strict=True)
+        }
+
+    health: HealthServer | None = None
+    with metrics.count_errors():
+        try:
+            if settings.health_port is not None:
+                health = HealthServer(
+                    settings.health_port,
+                    metrics=metrics,
+                    database=engine_probe(store.engine),
+                    platforms=platforms,
+                    scheduler=lambda: scheduler.status() if scheduler is not None else None,
+                )
+                await health.start()
+                if on_health is not None:
+                    on_health(health)
+            for a in adapters:
+                await a.start()
+                started.append(a)
+            senders = {a.sender.platform: a.sender for a in adapters}
+            scheduler = ReminderScheduler(settings, store, dialogue, senders, metrics=metrics)
+            await scheduler.start()
+            logger.info("backbot running: %s", ", ".join(type(a).__name__ for a in adapters))
+            await _wait_for_signal(stop or asyncio.Event())
+        finally:
+            if scheduler is not None:
+                await scheduler.stop()
+            for a in reversed(started):
+                try:
+                    await a.stop()
+                except Exception:
+                    logger.exception("stopping %s failed", type(a).__name__)
+            if health is not None:
+                await health.stop()
+            await store.close()
+            logger.info("backbot stopped")
 
 
 async def _wait_for_signal(stop: asyncio.Event) -> None:

@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--user", default="cli", help="user id for the conversation")
     kb = sub.add_parser("kb", help="knowledge base tools")
     kb_sub = kb.add_subparsers(dest="kb_cmd", metavar="KB_COMMAND", required=True)
-    check = kb_sub.add_parser("check", help="validate knowledge/*.yaml")
+    check = kb_sub.add_parser("check", help="validate the knowledge base's *.yaml")
     check.add_argument("--dir", type=Path, default=None, help="knowledge directory")
     ev = kb_sub.add_parser("eval", help="score retrieval and triage on a JSONL question set")
     ev.add_argument("file", type=Path)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import time
+from importlib import resources
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -14,7 +16,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.errors import ConfigError
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+def packaged_knowledge_dir() -> Path:
+    """The knowledge base shipped inside the package (bot/knowledge, package data).
+
+    Found through importlib.resources, so it is the installed copy after `pip install .` and
+    the source tree's copy in an editable install. backbot is never imported from a zip, so
+    the resource is a real directory (its YAML and the model's .npz are read as files)."""
+    return Path(str(resources.files("bot").joinpath("knowledge")))
+
+
+DEFAULT_KNOWLEDGE_DIR = packaged_knowledge_dir()
 
 
 class Settings(BaseSettings):
@@ -34,6 +47,9 @@ class Settings(BaseSettings):
     # the bot tokens, so every instance of one bot agrees and buttons survive a restart.
     button_secret: SecretStr | None = None
     discord_guild_id: int | None = None
+    # Slash-command sync at start-up: "auto" only when the command table changed since the
+    # last sync (hash kept in the database), "always", or "never".
+    discord_sync: Literal["auto", "always", "never"] = "auto"
 
     database_url: str = "sqlite+aiosqlite:///data/backbot.db"
     knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR
@@ -43,6 +59,8 @@ class Settings(BaseSettings):
     reminder_grace_minutes: int = Field(default=120, ge=0)
     scheduler_tick_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
+    # /healthz and /metrics on this port during `backbot run`; unset: no health server.
+    health_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator(
         "telegram_token", "discord_token", "telegram_webhook_secret", "button_secret", mode="before"
@@ -50,6 +68,16 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("health_port", "discord_guild_id", mode="before")
+    @classmethod
+    def _blank_int_is_none(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("discord_sync", mode="before")
+    @classmethod
+    def _sync_mode(cls, v: object) -> object:
+        return v.strip().lower() if isinstance(v, str) else v
 
     @field_validator("default_timezone")
     @classmethod

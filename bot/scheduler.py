@@ -47,6 +47,7 @@ from bot.storage.reminders import MISSED, Claim, ReminderRepo, SenderLease, Sent
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.core.dialogue import Dialogue
+    from bot.metrics import Metrics
     from bot.storage.store import SqlStore
 
 logger = logging.getLogger(__name__)
@@ -180,6 +181,7 @@ class ReminderScheduler:
         retry_backoff: float = 60.0,
         sender_lock: bool = True,
         stale_pending: timedelta = timedelta(minutes=10),
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -213,6 +215,29 @@ class ReminderScheduler:
         self._stopping = False
         self._aps: AsyncIOScheduler | None = None
         self._current: asyncio.Task[Any] | None = None
+        # Reminder outcomes go to backbot_reminders_sent_total{platform,outcome} when given.
+        self.metrics = metrics
+        # For /healthz: when the last tick ended, whether it went through, the sender role.
+        self.last_tick_at: datetime | None = None
+        self.last_tick_ok: bool | None = None
+        self.standby = False
+
+    @property
+    def running(self) -> bool:
+        return self._aps is not None and not self._stopping
+
+    def status(self) -> dict[str, Any]:
+        """What /healthz reports about the scheduler."""
+        return {
+            "running": self.running,
+            "role": "standby" if self.standby else "sender",
+            "last_tick": self.last_tick_at.isoformat() if self.last_tick_at else None,
+            "last_tick_ok": self.last_tick_ok,
+        }
+
+    def _count(self, platform: str, outcome: str, n: int = 1) -> None:
+        if self.metrics is not None:
+            self.metrics.reminder(platform, outcome, n)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -287,10 +312,13 @@ class ReminderScheduler:
             logger.error("reminder tick failed: database: %s", _db_reason(e))
             return
         except Exception:
+            self.last_tick_at, self.last_tick_ok = datetime.now(UTC), False
             logger.exception("reminder tick failed")
             return
         finally:
             self._current = None
+        self.last_tick_at, self.last_tick_ok = datetime.now(UTC), True
+        self.standby = stats.standby
         if stats.claimed or stats.recovered:
             logger.info(
                 "reminders: claimed %d, recovered %d, sent %d, missed %d, blocked %d, "
@@ -316,7 +344,9 @@ class ReminderScheduler:
                 return stats
             await self._marks.flush()  # anything left over from a failed write last time
             cutoff = now - self.grace
-            stats.skipped_missed += await self.repo.expire(cutoff)
+            expired = await self.repo.expire(cutoff)
+            stats.skipped_missed += expired
+            self._count("any", "missed", expired)  # expire() does not say which platform
             retaken = await self._retake(now, cutoff)
             stats.recovered = len(retaken)
             await self._fan_out(now, cutoff, retaken, stats)
@@ -388,6 +418,7 @@ class ReminderScheduler:
                     stats.claimed += 1
                     if c.status == MISSED:
                         stats.skipped_missed += 1
+                        self._count(c.platform, "missed")
                         continue
                     self._inflight.add(c.delivery_id)
                     await queue.put(c)
@@ -447,6 +478,7 @@ class ReminderScheduler:
                 continue
             except Blocked as e:
                 stats.blocked += 1
+                self._count(c.platform, "blocked")
                 await self._outcome(
                     self.repo.mark_blocked(c.delivery_id, c.schedule_id, attempts, str(e), now), c
                 )
@@ -469,6 +501,7 @@ class ReminderScheduler:
                 return
             self._stamp(gate, c.chat_id)
             stats.sent += 1
+            self._count(c.platform, "sent")
             self._rounds.pop(c.delivery_id, None)
             marks.add(SentMark(c.delivery_id, self.clock(), attempts))
             return
@@ -477,6 +510,7 @@ class ReminderScheduler:
         self, c: Claim, attempts: int, error: str, now: datetime, stats: TickStats
     ) -> None:
         stats.failed += 1
+        self._count(c.platform, "failed")
         rounds = self._rounds.get(c.delivery_id, 0) + 1
         self._rounds[c.delivery_id] = rounds
         # Back off between ticks (60s, 120s, 240s, ... capped at 30 min) while within grace.

@@ -1,9 +1,9 @@
-"""Collect every labelled message in tests/data into knowledge/red_flag_examples.jsonl.
+"""Collect every labelled message in tests/data into bot/knowledge/red_flag_examples.jsonl.
 
     python tools/build_red_flag_examples.py [--exclude redflag_fresh10 ...]
 
 The examples train the red-flag model (bot/triage_train.py; `backbot triage build` turns them
-into knowledge/red_flag_model.npz). Only the sets directly in tests/data are read: the sealed sets
+into bot/knowledge/red_flag_model.npz). Only the sets directly in tests/data are read: the sealed sets
 in tests/data/sealed/ never are. A set that has not yet been measured on first contact must be
 excluded, or its score would mean nothing: measure it with `backbot kb eval`, then rebuild.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
-OUT = ROOT / "knowledge" / "red_flag_examples.jsonl"
+OUT = ROOT / "bot" / "knowledge" / "red_flag_examples.jsonl"
 
 
 # Sets written in the sealed-set format (kind "ordinary"/"red_flag", urgency, category) name a

@@ -2,7 +2,7 @@
 
     python tools/triage_loso.py [--variants ngram minilm combo] [--sure 0.9] [--screen 0.5]
 
-For each labelled set in knowledge/red_flag_examples.jsonl (the sets of tests/data; sealed sets
+For each labelled set in bot/knowledge/red_flag_examples.jsonl (the sets of tests/data; sealed sets
 are never in it), train on the others, score the held-out set window by window (the highest
 window counts), and report per variant: red-flag recall at the screening threshold (an urgent
 answer or a screening question), the share of red flags the model alone is sure of, false "sure"
@@ -85,7 +85,7 @@ def main() -> int:
     ap.add_argument("--screen", type=float, default=None)
     ap.add_argument("--rules", action="store_true", help="count rule hits as caught/alarmed")
     args = ap.parse_args()
-    kb = kb_mod.load(ROOT / "knowledge", need_artefact=False)
+    kb = kb_mod.load(ROOT / "bot" / "knowledge", need_artefact=False)
     cfg = kb.safety.model
     assert cfg is not None
     sure = args.sure if args.sure is not None else cfg.sure

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import io
+import json
 import logging
 import re
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import discord
@@ -38,6 +40,22 @@ APOLOGY = "Sorry, something went wrong on my side. Please try again in a minute.
 MAX_RATELIMIT_WAIT = 30.0
 # Discord fails an interaction that gets no response within 3 s; defer before that.
 DEFER_AFTER = 2.0
+
+
+class SyncState(Protocol):
+    """Where the hash of the last slash-command sync is kept (SqlStore: the `app_state` table,
+    shared by every instance on the database)."""
+
+    async def get_state(self, key: str) -> str | None: ...
+
+    async def set_state(self, key: str, value: str) -> None: ...
+
+
+def command_table_hash(payload: list[dict[str, Any]]) -> str:
+    """A stable hash of the command payload Discord would receive (names, descriptions,
+    options and their types, everything `tree.sync` sends)."""
+    blob = json.dumps(sorted(payload, key=lambda c: str(c.get("name"))), sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"bb:(?P<action>.+)"):
@@ -77,14 +95,11 @@ class _Client(discord.Client):
         for cmd in COMMANDS:
             self.tree.add_command(_slash_command(cmd, self.adapter.on_interaction))
         guild_id = self.adapter.settings.discord_guild_id
-        if guild_id:
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild is not None:
             # Guild commands appear at once; global ones can take up to an hour to propagate.
-            guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
-            synced = await self.tree.sync(guild=guild)
-        else:
-            synced = await self.tree.sync()
-        logger.info("Synced %d slash commands (guild %s)", len(synced), guild_id or "global")
+        await self.adapter.sync_commands(self.tree, guild, self.application_id)
 
     async def on_ready(self) -> None:
         logger.info("Discord connected as %s", self.user)
@@ -212,6 +227,7 @@ class DiscordAdapter:
         *,
         guild_ready_timeout: float = 2.0,
         ready_timeout: float = 30.0,
+        sync_state: SyncState | None = None,
     ) -> None:
         if settings.discord_token is None:
             raise ConfigError("invalid setting DISCORD_TOKEN: not set")
@@ -222,7 +238,52 @@ class DiscordAdapter:
         self.client: _Client | None = None
         self.sender = DiscordSender(self)
         self.defer_after = DEFER_AFTER
+        self.sync_state = sync_state
+        self.synced = False  # whether this start pushed the command table to Discord
         self._task: asyncio.Task[None] | None = None
+
+    async def sync_commands(
+        self,
+        tree: app_commands.CommandTree[Any],
+        guild: discord.Object | None,
+        application_id: int | None,
+    ) -> None:
+        """Push the command table to Discord when DISCORD_SYNC says so: "always", "never", or
+        "auto" (default): only when its hash differs from the last synced one. Without a place
+        to keep the hash, "auto" syncs every start."""
+        mode = self.settings.discord_sync
+        where = str(guild.id) if guild is not None else "global"
+        if mode == "never":
+            logger.info("slash commands not synced (DISCORD_SYNC=never)")
+            return
+        payload = [c.to_dict(tree) for c in tree.get_commands(guild=guild)]
+        digest = command_table_hash(payload)
+        key = f"discord.commands:{application_id or 0}:{where}"
+        if mode == "auto" and self.sync_state is not None:
+            try:
+                last = await self.sync_state.get_state(key)
+            except Exception as e:
+                logger.warning("could not read the last command sync (%s): syncing", e)
+                last = None
+            if last == digest:
+                logger.info("slash commands unchanged since the last sync (%s): not synced", where)
+                return
+        synced = await tree.sync(guild=guild)
+        self.synced = True
+        logger.info("Synced %d slash commands (guild %s)", len(synced), where)
+        if self.sync_state is not None:
+            try:
+                await self.sync_state.set_state(key, digest)
+            except Exception as e:
+                logger.warning("could not record the command sync (%s)", e)
+
+    @property
+    def connected(self) -> bool:
+        """Logged in, READY, and the gateway socket open (for /healthz)."""
+        c = self.client
+        if c is None or c.is_closed() or not c.is_ready():
+            return False
+        return c.ws is not None and c.ws.open
 
     async def start(self) -> None:
         """Log in and connect in a background task; return once the gateway says READY."""

@@ -152,6 +152,17 @@ class TurnLease(Base):
     until: Mapped[datetime] = mapped_column()
 
 
+class AppState(Base):
+    """A named value the bot keeps for itself, shared by every instance on the database (the
+    hash of the last Discord slash-command sync)."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(String(1024))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class WorkoutLog(Base):
     """A workout on the user's local date; at most one per day."""
 

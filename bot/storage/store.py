@@ -51,6 +51,7 @@ from bot.config import mask_url
 from bot.core.ports import Conversation, PainEntry, Profile, ReminderSchedule, UserKey
 from bot.errors import ConfigError, StorageUnavailable
 from bot.storage.models import (
+    AppState,
     ConversationRow,
     Delivery,
     PainScore,
@@ -381,6 +382,30 @@ class SqlStore:
         return uid
 
     # -- profile ---------------------------------------------------------------------------
+
+    async def get_state(self, key: str) -> str | None:
+        """A value of `app_state` (None when never set)."""
+
+        async def op(s: AsyncSession) -> str | None:
+            return (
+                await s.execute(select(AppState.value).where(AppState.key == key))
+            ).scalar_one_or_none()
+
+        return await self._run(op, write=False)
+
+    async def set_state(self, key: str, value: str) -> None:
+        """Set a value of `app_state` (insert or overwrite)."""
+
+        async def op(s: AsyncSession) -> None:
+            now = utcnow()
+            stmt = self._insert(AppState).values(key=key, value=value, updated_at=now)
+            await s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["key"], set_={"value": value, "updated_at": now}
+                )
+            )
+
+        await self._run(op, write=True)
 
     async def get_profile(self, key: UserKey) -> Profile | None:
         async def op(s: AsyncSession) -> Profile | None:

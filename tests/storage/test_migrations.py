@@ -30,6 +30,7 @@ TABLES = {
     "pain_scores",
     "reminder_schedules",
     "deliveries",
+    "app_state",
 }
 
 
@@ -46,9 +47,9 @@ def _revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def test_one_head_and_it_is_0003() -> None:
+def test_one_head_and_it_is_0004() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0003"]
+    assert script.get_heads() == ["0004"]
 
 
 def test_models_cover_the_expected_tables() -> None:
@@ -61,7 +62,7 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
         # Sanity check that the comparison can fail: an empty database differs from the models.
         assert len(await conn.run_sync(_diff)) >= len(TABLES)
 
-    assert await run_migrations(empty_engine) == "0003"
+    assert await run_migrations(empty_engine) == "0004"
 
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_tables) == TABLES | {"alembic_version"}
@@ -73,8 +74,8 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
 
 
 async def test_upgrade_twice_is_a_no_op(empty_engine: AsyncEngine) -> None:
-    assert await run_migrations(empty_engine) == "0003"
-    assert await run_migrations(empty_engine) == "0003"
+    assert await run_migrations(empty_engine) == "0004"
+    assert await run_migrations(empty_engine) == "0004"
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -93,7 +94,7 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
         assert await conn.run_sync(_tables) <= {"alembic_version"}
         assert await conn.run_sync(_revision) is None
 
-    assert await run_migrations(empty_engine) == "0003"
+    assert await run_migrations(empty_engine) == "0004"
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -101,9 +102,9 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
 def test_sync_upgrade_helper_for_the_cli(tmp_path: Path) -> None:
     """`backbot db upgrade` calls this outside any event loop."""
     db = tmp_path / "cli" / "bot.db"
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0003"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0004"
     assert db.is_file()
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0003"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0004"
 
 
 async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
@@ -134,7 +135,7 @@ async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
             ),
             {"data": '{"remind": true}', "at": at},
         )
-    assert await run_migrations(empty_engine) == "0003"
+    assert await run_migrations(empty_engine) == "0004"
     async with empty_engine.connect() as conn:
         raw = (await conn.execute(text("SELECT state FROM conversations"))).scalar_one()
     import json

@@ -574,3 +574,13 @@ async def test_unopenable_sqlite_file_is_storage_unavailable(tmp_path: Path) -> 
     (tmp_path / "dir.db").mkdir()  # a directory where the database file should be
     with pytest.raises(StorageUnavailable, match="cannot reach the database"):
         await open_store(f"sqlite+aiosqlite:///{tmp_path}/dir.db")
+
+
+async def test_app_state_get_set_overwrite(store: SqlStore) -> None:
+    assert await store.get_state("discord.commands:1:global") is None
+    await store.set_state("discord.commands:1:global", "a" * 64)
+    await store.set_state("discord.commands:1:123", "b")
+    assert await store.get_state("discord.commands:1:global") == "a" * 64
+    await store.set_state("discord.commands:1:global", "c")
+    assert await store.get_state("discord.commands:1:global") == "c"
+    assert await store.get_state("discord.commands:1:123") == "b"

@@ -2,7 +2,7 @@
 
 The ids below are a copy of the contract in the team notes (kb_ids.md), kept here on purpose:
 the eval data must not be written against the knowledge base's own phrasings, so this test
-checks it against the agreed id list, not against knowledge/*.yaml.
+checks it against the agreed id list, not against bot/knowledge/*.yaml.
 """
 
 from __future__ import annotations
