@@ -22,7 +22,7 @@ class Coach:
         self.kb = kb
 
     async def workout(
-        self, ctx: Turn, force_gentle: bool = False
+        self, ctx: Turn, force_gentle: bool = False, shift: int = 0, minutes: int | None = None
     ) -> tuple[workouts.Workout, int | None]:
         """Today's workout for this user, and the recent pain score that shaped it."""
         try:
@@ -38,17 +38,23 @@ class Coach:
             equipment=ctx.profile.equipment,
             pain=pain,
             force_gentle=force_gentle,
+            shift=shift,
+            minutes=minutes,
         )
         return w, pain
 
-    async def today(self, ctx: Turn, force_gentle: bool = False) -> list[Reply]:
-        w, pain = await self.workout(ctx, force_gentle)
+    async def today(
+        self, ctx: Turn, force_gentle: bool = False, shift: int = 0, minutes: int | None = None
+    ) -> list[Reply]:
+        w, pain = await self.workout(ctx, force_gentle, shift, minutes)
         buttons = [
             Button("Done ✅", "done"),
             Button(f"How to: {w.items[0].exercise.name}", f"ex:{w.items[0].exercise.id}"),
         ]
         if not w.gentle:
             buttons.append(Button("Gentle version", "today:gentle"))
+        if not shift and minutes is None:
+            buttons.append(Button("A different one", "today:other"))
         text = workouts.render(w)
         if w.gentle and pain is not None:
             text += f"\n(Gentle plan because your last pain score was {pain}/10.)"

@@ -389,8 +389,13 @@ class Dialogue:
         return [Reply(HELP, HOME_BUTTONS, kind=Kind.HELP)]
 
     async def _today(self, ctx: Turn, r: Request) -> list[Reply]:
-        gentle = r.via != "intent" and r.arg.lower().startswith("gentle")
-        return await self.coach.today(ctx, force_gentle=gentle)
+        arg = clean(r.arg)
+        gentle = r.via != "intent" and arg.startswith("gentle")
+        other = arg in ("other", "different") or intents.is_other_session_request(arg)
+        minutes = intents.short_session_minutes(arg)
+        return await self.coach.today(
+            ctx, force_gentle=gentle, shift=1 if other else 0, minutes=minutes
+        )
 
     async def _ask(self, ctx: Turn, r: Request) -> list[Reply]:
         if r.via == "action":

@@ -58,7 +58,11 @@ FEATURES: tuple[Feature, ...] = (
         "today",
         (Command("today", "Today's back workout"),),
         ("today",),
-        (lambda s: intents.is_workout_request(s.clean),),
+        (
+            lambda s: intents.is_workout_request(s.clean),
+            lambda s: intents.short_session_minutes(s.clean) is not None,
+            lambda s: intents.is_other_session_request(s.clean),
+        ),
         "/today — today's back workout",
     ),
     Feature(

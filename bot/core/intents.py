@@ -104,6 +104,42 @@ def is_workout_request(t: str) -> bool:
     return bool(_TODAY.search(t) and _SESSION_WORDS.search(t) and not _NOT_SESSION.search(t))
 
 
+# "only got 10 minutes, quick back routine?", "a 15 min session", "short workout please"
+_SESSION_NOUN = r"(workout|session|routine|circuit|plan|something)"
+_SHORT_MINUTES = re.compile(
+    r"\b(\d{1,2}) ?(?:min|mins|minute|minutes)\b(?:\W+\w+){0,6}?\W+" + _SESSION_NOUN + r"\b"
+    r"|\b" + _SESSION_NOUN + r"\b(?:\W+\w+){0,6}?\W+(\d{1,2}) ?(?:min|mins|minute|minutes)\b"
+    r"|\bonly (?:got|have) (\d{1,2}) ?(?:min|mins|minute|minutes)\b"
+)
+_QUICK = re.compile(r"\b(quick|short|fast|brief|mini)( back)? " + _SESSION_NOUN + r"\b")
+_OTHER = re.compile(
+    r"^(?:(?:can i|could i|may i) (?:have|get|do) |give me |got |i want |i d like )?"
+    r"(?:a |an )?(?:different|other|another|new|alternative) (?:one|workout|session|routine)"
+    r"(?: please| pls| instead| today)?$"
+    r"|^(?:another one|different one)(?: please| pls)?$"
+)
+_ASKS_ABOUT = re.compile(r"(is|are|how|what|whats|should|does|do|why|when|will|would)\b")
+MIN_SHORT, MAX_SHORT = 5, 30  # minutes a short session may be asked for
+
+
+def short_session_minutes(t: str) -> int | None:
+    """Minutes asked for a short session ("only got 10 minutes, quick routine?" -> 10;
+    "quick workout" -> 10), or None. Clean text."""
+    t = t[:300]
+    if _ASKS_ABOUT.match(t):  # "is 20 minutes enough for a session?" asks; it doesn't order
+        return None
+    m = _SHORT_MINUTES.search(t)
+    if m:
+        n = int(next(g for g in (m.group(1), m.group(4), m.group(5)) if g))
+        return min(max(n, MIN_SHORT), MAX_SHORT) if n < 60 else None
+    return 10 if _QUICK.search(t) else None
+
+
+def is_other_session_request(t: str) -> bool:
+    """ "a different one", "another workout": the next session of the rotation."""
+    return bool(_OTHER.match(t[:80]))
+
+
 def is_log_request(t: str) -> bool:
     return any(p.search(t) for p in _LOG)
 

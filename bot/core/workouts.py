@@ -35,6 +35,7 @@ class Workout:
     items: tuple[WorkoutItem, ...]
     warmup: tuple[WorkoutItem, ...]
     gentle: bool
+    minutes: int | None = None  # a short version of the session, fitted to these minutes
 
 
 def pick_plan(kb: KnowledgeBase, level: str, equipment: str, gentle: bool) -> Plan:
@@ -66,10 +67,16 @@ def todays_workout(
     equipment: str,
     pain: int | None,
     force_gentle: bool = False,
+    shift: int = 0,
+    minutes: int | None = None,
 ) -> Workout:
+    """Today's session; `shift` moves along the rotation ("a different one"); `minutes`
+    makes a short version of it: the first warm-up move and as many of the session's
+    exercises, in order, as fit (about four minutes each, at least two)."""
     gentle = force_gentle or (pain is not None and pain >= GENTLE_PAIN)
     plan = pick_plan(kb, level, equipment, gentle)
-    session = plan.sessions[session_index(user_seed, day, len(plan.sessions))]
+    n = len(plan.sessions)
+    session = plan.sessions[(session_index(user_seed, day, n) + shift) % n]
     items = tuple(
         WorkoutItem(kb.exercises[i.exercise], i.dose or kb.exercises[i.exercise].dose)
         for i in session.items
@@ -78,7 +85,13 @@ def todays_workout(
         WorkoutItem(kb.exercises[i.exercise], i.dose or kb.exercises[i.exercise].dose)
         for i in kb.warmup
     )
+    if minutes is not None:
+        keep = max(2, (minutes - 2) // MINUTES_PER_EXERCISE)
+        return Workout(plan, session, items[:keep], warm[:1], gentle, minutes)
     return Workout(plan, session, items, warm, gentle)
+
+
+MINUTES_PER_EXERCISE = 4  # sets, rests and changing over, for one exercise of a session
 
 
 EQUIPMENT_NAMES = {
@@ -98,6 +111,8 @@ def headline(w: Workout) -> str:
 def render(w: Workout) -> str:
     """A phone-sized workout card."""
     head = f"**Today: {headline(w)}**"
+    if w.minutes is not None:
+        head = f"**Today, {w.minutes}-minute version: {headline(w)}**"
     if w.gentle:
         sub = "Easy movement for a sore back. Move slowly, stay in a pain-free range."
     else:

@@ -314,3 +314,22 @@ async def test_a_part_the_parser_could_not_use_is_named(chat: Chat, store: Memor
     [reply] = await chat.say("/remind mon 6am xyzzy")
     assert 'I didn\'t understand "xyzzy"' in reply.text
     assert (await store.get_reminder(KEY)).days == (0,)  # type: ignore[union-attr]
+
+
+# -- requests for a session (issue 12's examples served by the coach, not an FAQ) ---------------
+
+
+async def test_only_ten_minutes_gets_a_short_session_of_todays_plan(chat: Chat) -> None:
+    [full] = await chat.say("/today")
+    [short] = await chat.say("only got 10 minutes, quick back routine?")
+    assert short.kind is Kind.WORKOUT and "10-minute version" in short.text
+    assert short.topic == full.topic  # today's plan and session, shortened
+    assert short.text.count("\n") < full.text.count("\n")
+
+
+async def test_a_different_one_gets_the_next_session(chat: Chat) -> None:
+    [first] = await chat.say("/today")
+    [other] = await chat.say("a different one")
+    assert other.kind is Kind.WORKOUT and other.topic != first.topic
+    [pressed] = await (await chat.say("/today") and chat.press("A different one"))
+    assert pressed.topic == other.topic
