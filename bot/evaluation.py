@@ -149,6 +149,10 @@ def metrics(outcomes: list[Outcome]) -> dict[str, float]:
 def eval_command(path: Path, knowledge_dir: Path, show_misses: int = 40) -> int:
     if _is_triage_set(path):
         return triage_eval_command(path, knowledge_dir)
+    from bot import question_eval
+
+    if question_eval.is_question_set(path):
+        return question_eval.eval_command(path, knowledge_dir)
     cases = read_cases(path)
     outcomes = asyncio.run(run_cases(cases, knowledge_dir))
     m = metrics(outcomes)
