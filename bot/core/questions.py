@@ -17,7 +17,8 @@ from bot.core.safety import sentences
 
 SHORT_WORDS = 25  # a message with fewer words than this is passed through unchanged
 MIN_SCORE = 2.0  # a sentence must score at least this to count as a question
-FEW_WORDS = 6  # a question this short ("Is that normal?") takes the sentence before it along
+FEW_WORDS = 8  # a question this short that points back ("Is that normal?") takes the one before
+LAST_BONUS = 0.5  # the question usually comes last: the last sentence gets this if it asks at all
 
 # Fillers a question often starts with: "So, ", "Anyway my question is: ", "Basically".
 _LEAD = re.compile(
@@ -27,9 +28,10 @@ _LEAD = re.compile(
 )
 _QWORD = re.compile(
     r"^(?:(?:what|whats|how|hows|should|shall|can|could|is|isnt|are|arent|why|when|which|where|"
-    r"would|will|wont|any tips|any advice|any ideas|anything|am i|is there|are there)\b|"
+    r"would|will|wont|does|any tips|any advice|any ideas|anything|am i|is there|are there|"
+    r"best)\b|"
     # Statements start with these too ("Did a hike on Saturday"): a subject must follow.
-    r"(?:do|does|did|dont|has|have|was|were)\s+(?:i|you|we|they|it|this|that|anyone|"
+    r"(?:do|did|dont|has|have|was|were)\s+(?:i|you|we|they|it|this|that|anyone|"
     r"people|most|my|your|these|those|someone|anybody)\b)",
     re.IGNORECASE,
 )
@@ -37,7 +39,8 @@ _QWORD = re.compile(
 _ASKS = re.compile(
     r"\b(?:wondering|wonder (?:if|whether)|not sure (?:if|whether|what|how)|"
     r"do you think|would you|is it (?:ok|okay|safe|normal|bad|fine)|should i|can i|"
-    r"how (?:do|can|should|long|often|much|many)|what (?:should|can|is|are|do))\b",
+    r"how (?:to|do|can|should|long|often|much|many)|what (?:should|can|is|are|do)|"
+    r"(?:the )?best (?:way|exercises?|stretch(?:es)?)|good for|bad for|safe)\b",
     re.IGNORECASE,
 )
 # Requests without a question mark: "Looking for advice on…", "please recommend…".
@@ -46,11 +49,13 @@ _REQUEST = re.compile(
     r"any (?:advice|tips|ideas|suggestions|recommendations|thoughts)|"
     r"(?:need|want|would like|appreciate) (?:some )?(?:advice|tips|help|suggestions)|"
     r"advice (?:on|about|for)|tips (?:on|about|for)|help me|please help|"
-    r"recommend|suggest|can (?:someone|anyone|you)|tell me)\b",
+    r"recommend|suggest|can (?:someone|anyone|you)|tell me|pls|plz|please)\b",
     re.IGNORECASE,
 )
-# Sign-offs score nothing, even with "?" ("Thanks in advance!", "Cheers?").
+# Words that point back at an earlier sentence ("Is *that* normal?").
+_POINTS_BACK = re.compile(r"\b(?:it|that|this|these|those|they|them|so|there)\b", re.IGNORECASE)
 _APOSTROPHES = re.compile(r"['’`´]")
+# Sign-offs score nothing, even with "?" ("Thanks in advance!", "Cheers?").
 _SIGN_OFF = re.compile(
     r"^(?:thanks|thank you|thx|ty|cheers|ta|much appreciated|appreciate it|hi|hello|hey)\b",
     re.IGNORECASE,
@@ -94,13 +99,16 @@ def extract(text: str) -> Extracted:
         return Extracted(text, "")
     parts = sentences(text)
     scored = [(score(s), i) for i, s in enumerate(parts)]
+    if scored and scored[-1][0] > 0:
+        scored[-1] = (scored[-1][0] + LAST_BONUS, scored[-1][1])
     asking = [(p, i) for p, i in scored if p >= MIN_SCORE]
     if not asking or len(parts) < 2:
         return Extracted(text, "")
     # The best question; among equals the later one (the question usually comes last).
     _, best = max(asking)
     picked = [best]
-    if best > 0 and len(parts[best].split()) < FEW_WORDS:
+    short = len(parts[best].split()) < FEW_WORDS
+    if best > 0 and short and _POINTS_BACK.search(parts[best]):
         picked.insert(0, best - 1)  # "Is that normal?" needs what "that" is
     query = " ".join(parts[i] for i in picked)
     context = " ".join(s for i, s in enumerate(parts) if i not in picked)
