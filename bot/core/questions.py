@@ -35,17 +35,17 @@ _QWORD = re.compile(
     r"people|most|my|your|these|those|someone|anybody)\b)",
     re.IGNORECASE,
 )
-# Asking in the middle of a sentence: "I was wondering whether…", "not sure if I should…".
+# Asking in the middle of a sentence: "…, should I rest?", "…the best way to…".
 _ASKS = re.compile(
-    r"\b(?:wondering|wonder (?:if|whether)|not sure (?:if|whether|what|how)|"
-    r"do you think|would you|is it (?:ok|okay|safe|normal|bad|fine)|should i|can i|"
+    r"\b(?:would you|is it (?:ok|okay|safe|normal|bad|fine)|should i|can i|"
     r"how (?:to|do|can|should|long|often|much|many)|what (?:should|can|is|are|do)|"
     r"(?:the )?best (?:way|exercises?|stretch(?:es)?)|good for|bad for|safe)\b",
     re.IGNORECASE,
 )
-# Requests without a question mark: "Looking for advice on…", "please recommend…".
+# Requests and indirect questions: "Looking for advice on…", "I was wondering whether…".
 _REQUEST = re.compile(
-    r"\b(?:looking for (?:advice|tips|ideas|help|suggestions|recommendations)|"
+    r"\b(?:wondering|wonder (?:if|whether)|not sure (?:if|whether|what|how)|do you think|"
+    r"looking for (?:advice|tips|ideas|help|suggestions|recommendations)|"
     r"any (?:advice|tips|ideas|suggestions|recommendations|thoughts)|"
     r"(?:need|want|would like|appreciate) (?:some )?(?:advice|tips|help|suggestions)|"
     r"advice (?:on|about|for)|tips (?:on|about|for)|help me|please help|"
