@@ -46,6 +46,11 @@ def check_command(directory: Path) -> int:
         f"{len(kb.exercises)} exercises, {len(kb.plans)} plans, "
         f"{len(kb.safety.red_flags)} red flags, {len(kb.sources)} sources"
     )
+    lints = kb_module.warnings(kb)
+    for w in lints:
+        print(f"WARNING {w}")
+    if lints:
+        print(f"WARNING {len(lints)} warning(s) (not failures)")
     return 0
 
 
