@@ -14,10 +14,12 @@ import re
 from dataclasses import dataclass
 
 from bot.core.safety import sentences
+from bot.core.text import clean, tokens
 
 SHORT_WORDS = 25  # a message with fewer words than this is passed through unchanged
 MIN_SCORE = 2.0  # a sentence must score at least this to count as a question
 FEW_WORDS = 8  # a question this short that points back ("Is that normal?") takes the one before
+MIN_CONTENT = 2  # … and so does one with fewer content words than this ("What helps?")
 LAST_BONUS = 0.5  # the question usually comes last: the last sentence gets this if it asks at all
 
 # Fillers a question often starts with: "So, ", "Anyway my question is: ", "Basically".
@@ -108,8 +110,9 @@ def extract(text: str) -> Extracted:
     _, best = max(asking)
     picked = [best]
     short = len(parts[best].split()) < FEW_WORDS
-    if best > 0 and short and _POINTS_BACK.search(parts[best]):
-        picked.insert(0, best - 1)  # "Is that normal?" needs what "that" is
+    vague = _POINTS_BACK.search(parts[best]) or len(tokens(clean(parts[best]))) < MIN_CONTENT
+    if best > 0 and short and vague:
+        picked.insert(0, best - 1)  # "Is that normal?", "What helps?" need what they are about
     query = " ".join(parts[i] for i in picked)
     context = " ".join(s for i, s in enumerate(parts) if i not in picked)
     others = sorted((x for x in asking if x[1] != best), reverse=True)

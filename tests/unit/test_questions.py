@@ -86,7 +86,7 @@ def test_extract_is_linear_on_very_long_input() -> None:
     start = time.perf_counter()
     ex = extract(text)
     assert time.perf_counter() - start < 0.5
-    assert ex.query == "Should I see a physio?"
+    assert ex.query.endswith("Should I see a physio?") and len(ex.query) < 100
 
 
 def test_library_answers_the_question_not_the_story(kb: KnowledgeBase) -> None:
@@ -116,3 +116,8 @@ def test_library_falls_back_to_the_whole_message_when_the_question_finds_nothing
     text = f"{STORY} My lower back is stiff every morning when I get up. What do you reckon?"
     [reply] = lib.answer(text)
     assert reply.topic is not None and lib.has_topic(reply.topic)
+
+
+def test_a_question_with_next_to_no_content_takes_the_sentence_before() -> None:
+    ex = extract(f"{STORY} Every morning it takes me half an hour to bend over. What helps?")
+    assert ex.query == "Every morning it takes me half an hour to bend over. What helps?"
