@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+TOP_CONFUSIONS = 15
 TARGETS = {
     "top1": 0.90,
     "oos_rejection": 0.90,
@@ -45,6 +46,11 @@ def check_command(directory: Path) -> int:
         f"{len(kb.exercises)} exercises, {len(kb.plans)} plans, "
         f"{len(kb.safety.red_flags)} red flags, {len(kb.sources)} sources"
     )
+    lints = kb_module.warnings(kb)
+    for w in lints:
+        print(f"WARNING {w}")
+    if lints:
+        print(f"WARNING {len(lints)} warning(s) (not failures)")
     return 0
 
 
@@ -137,13 +143,42 @@ def metrics(outcomes: list[Outcome]) -> dict[str, float]:
     oos = [o for o in outcomes if o.case.kind == "out_of_scope"]
     rf = [o for o in outcomes if o.case.kind == "red_flag"]
     not_rf = [o for o in outcomes if o.case.kind != "red_flag"]
+    asked = faq + oos  # the messages retrieval decides on
     return {
         "top1": rate(faq, [o.correct for o in faq]),
         "oos_rejection": rate(oos, [o.kind == "out_of_scope" for o in oos]),
         "red_flag_recall": rate(rf, [o.kind in ("red_flag", "screen") for o in rf]),
         "red_flag_fp": rate(not_rf, [o.kind == "red_flag" for o in not_rf]),
         "overall": rate(outcomes, [o.correct for o in outcomes]),
+        "confident_wrong": rate(asked, [confident_wrong(o) for o in asked]),
     }
+
+
+def answer_threshold() -> float:
+    """The score at or above which retrieval answers (the shipped tuning)."""
+    from bot.core.answers import Tuning
+
+    return Tuning().answer_at
+
+
+def confident_wrong(o: Outcome, threshold: float | None = None) -> bool:
+    """Answered with an entry other than the expected one, at or above the answer threshold:
+    the user gets a wrong answer with no "did you mean" to catch it."""
+    at = answer_threshold() if threshold is None else threshold
+    return (
+        o.kind == "faq" and o.topic not in o.case.topics and o.score is not None and o.score >= at
+    )
+
+
+def topic_confusion(outcomes: list[Outcome]) -> Counter[tuple[str, str]]:
+    """(expected topic, got) for every missed FAQ message; `got` is the topic answered or
+    suggested, else the reply kind."""
+    out: Counter[tuple[str, str]] = Counter()
+    for o in outcomes:
+        if o.case.kind == "faq" and not o.correct:
+            got = f"{o.kind}:{o.topic}" if o.topic and o.kind in ("faq", "suggest") else o.kind
+            out["/".join(o.case.topics) or "?", got] += 1
+    return out
 
 
 def eval_command(path: Path, knowledge_dir: Path, show_misses: int = 40) -> int:
@@ -169,6 +204,12 @@ def eval_command(path: Path, knowledge_dir: Path, show_misses: int = 40) -> int:
             f"  {name:16s} {m[name]:6.1%}  target {sign} {target:.0%}  {'ok' if good else 'MISSED'}"
         )
     print(f"  {'overall':16s} {m['overall']:6.1%}  (every kind)")
+    asked = sum(o.case.kind in ("faq", "out_of_scope") for o in outcomes)
+    wrong = sum(confident_wrong(o) for o in outcomes if o.case.kind in ("faq", "out_of_scope"))
+    print(
+        f"  {'confident_wrong':16s} {m['confident_wrong']:6.1%}  ({wrong}/{asked} FAQ and "
+        f"out-of-scope messages answered with another topic at score >= {answer_threshold():.2f})"
+    )
     per_kind = {
         k: sum(o.correct for o in outcomes if o.case.kind == k) / n for k, n in kinds.items()
     }
@@ -181,6 +222,11 @@ def eval_command(path: Path, knowledge_dir: Path, show_misses: int = 40) -> int:
             "  confusion (expected -> got): "
             + ", ".join(f"{a}->{b} {n}" for (a, b), n in confusion.most_common())
         )
+        topics = topic_confusion(outcomes)
+        if topics:
+            print(f"  topic confusion (expected -> got), top {TOP_CONFUSIONS}:")
+            for (want, got), n in topics.most_common(TOP_CONFUSIONS):
+                print(f"    {want} -> {got}: {n}")
         for o in misses[:show_misses]:
             want = "/".join(o.case.topics) or o.case.kind
             got = f"{o.kind}:{o.topic}" if o.topic else o.kind

@@ -565,3 +565,43 @@ def _examples(d: Path, name: str, p: _Problems) -> tuple[RedFlagExample, ...]:
     if len({e.red_flag for e in out}) < 2:
         p.add(name, None, "needs examples of both red flags and ordinary messages")
     return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------- lints
+# Warnings, not problems: `kb check` prints them and still passes.
+
+_FIRST_SENTENCE = re.compile(r"[^\n]*?(?:[.!?](?=\s|$)|\n|$)")
+_BARE_YES_NO = re.compile(r"\s*(?:(usually|generally|mostly)\s+)?(yes|no)\s*[.!]?\s*", re.I)
+# Words that take back a bare "Yes."/"No." later in the answer ("No. … occasional crunches
+# are OK"). "usually" is not one after an opener that already says "Usually".
+_TAKES_BACK = re.compile(r"\b(but|however|occasional(?:ly)?|can be fine|usually)\b", re.I)
+
+
+def bare_opener_contradictions(faq: Iterable[FaqEntry]) -> list[tuple[str, str, str]]:
+    """(entry id, the bare first sentence, the words that contradict it) for every answer that
+    opens with a bare "Yes."/"No."/"Usually yes"/"Usually no" and later hedges or reverses it."""
+    out = []
+    for e in faq:
+        answer = e.answer.strip()
+        first = _FIRST_SENTENCE.match(answer)
+        head = first.group(0) if first else ""
+        bare = _BARE_YES_NO.fullmatch(head)
+        if not bare:
+            continue
+        rest = answer[len(head) :]
+        hits = [
+            m for m in _TAKES_BACK.finditer(rest) if not (bare[1] and m[1].lower() == "usually")
+        ]
+        if hits:
+            words = ", ".join(dict.fromkeys(f'"{m[0]}"' for m in hits))
+            out.append((e.id, head.strip(), words))
+    return out
+
+
+def warnings(kb: KnowledgeBase) -> list[str]:
+    """Lint warnings for content writers (the knowledge base is still valid)."""
+    return [
+        f'faq.yaml: {entry}: answer opens with a bare "{head}" but later says {word}; '
+        "say the condition in the first sentence"
+        for entry, head, word in bare_opener_contradictions(kb.faq)
+    ]

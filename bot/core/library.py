@@ -3,18 +3,21 @@ retrieval, "did you mean" suggestions and the honest fallback. Pure: no store, n
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zlib
 
 from bot.core import workouts
-from bot.core.answers import Retrieval, Retriever, Tuning, kb_choices
+from bot.core.answers import Result, Retrieval, Retriever, Tuning, kb_choices
 from bot.core.messages import HOME_BUTTONS, NOT_ENGLISH, UNCLEAR
+from bot.core.questions import extract
 from bot.core.text import Normalizer, clean
 from bot.core.types import Button, Kind, Reply
 from bot.kb import KnowledgeBase, SmalltalkIntent
 
 MAX_QUERY_CHARS = 500  # retrieval reads the start of very long messages; triage reads it all
 MAX_TITLE = 60
+MAX_OTHER_QUESTIONS = 2  # a long message's further questions tried for an "also asked" button
 
 
 class Library:
@@ -57,13 +60,14 @@ class Library:
         for intent, patterns in self.smalltalk:
             if any(p.search(t) for p in patterns):
                 return [self._smalltalk(intent, t)]
-        result = self.retriever.decide(text[:MAX_QUERY_CHARS])
+        result, others = self._retrieve(text)
         if result.answer is None and not self.retriever.mentions_back(text):
             for intent, patterns in self.openers:
                 if any(p.search(t) for p in patterns):
                     return [self._smalltalk(intent, t)]
         if result.answer is not None:
-            return [self.topic_reply(result.answer.topic, result.answer.score)]
+            reply = self.topic_reply(result.answer.topic, result.answer.score)
+            return [self._also_asked(reply, others)]
         if result.suggestions:
             buttons = tuple(self.topic_button(m.topic) for m in result.suggestions)
             return [
@@ -76,6 +80,32 @@ class Library:
                 )
             ]
         return []
+
+    def _retrieve(self, text: str) -> tuple[Result, tuple[str, ...]]:
+        """Retrieval on what a long message asks (see bot/core/questions.py), falling back to
+        the start of the whole message when the question alone finds no answer and the whole
+        does. Also returns the message's other questions, for `_also_asked`."""
+        ex = extract(text)
+        if not ex.changed:
+            return self.retriever.decide(text[:MAX_QUERY_CHARS]), ()
+        result = self.retriever.decide(ex.query[:MAX_QUERY_CHARS])
+        if result.answer is None:
+            whole = self.retriever.decide(text[:MAX_QUERY_CHARS])
+            if whole.answer is not None or not result.suggestions:
+                result = whole
+        return result, ex.questions[1 : 1 + MAX_OTHER_QUESTIONS]
+
+    def _also_asked(self, reply: Reply, questions: tuple[str, ...]) -> Reply:
+        """A button for a second question of the message that another entry answers."""
+        for q in questions:
+            other = self.retriever.decide(q[:MAX_QUERY_CHARS]).answer
+            if other is None or other.topic == reply.topic:
+                continue
+            button = self.topic_button(other.topic)
+            if button in reply.buttons:
+                return reply
+            return dataclasses.replace(reply, buttons=(button, *reply.buttons))
+        return reply
 
     def fallback(self, text: str) -> Reply:
         letters = [c for c in text[:MAX_QUERY_CHARS] if c.isalpha()]
