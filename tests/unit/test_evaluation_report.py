@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.evaluation import Case, Outcome, confident_wrong, eval_command, metrics, topic_confusion
 
 
@@ -59,7 +60,7 @@ def test_eval_prints_the_new_lines_and_keeps_top1(
         '{"text": "is heat or ice better for back pain", "kind": "faq", "topic": "plank_hold_time"}\n',
         encoding="utf-8",
     )
-    eval_command(f, Path("knowledge"))
+    eval_command(f, Settings(_env_file=None).knowledge_dir)  # type: ignore[call-arg]
     out = capsys.readouterr().out
     assert "  top1 " in out
     assert "confident_wrong" in out
