@@ -19,6 +19,7 @@ from bot.config import DEFAULT_KNOWLEDGE_DIR, Settings
 from bot.core.dialogue import Defaults, Dialogue
 from bot.core.ports import Store
 from bot.core.triage_model import TriageModel
+from bot.errors import ConfigError
 from bot.kb import KnowledgeBase
 from bot.metrics import Metrics
 from bot.storage.memory import MemoryStore
@@ -196,3 +197,23 @@ async def _wait_for_signal(stop: asyncio.Event) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+async def sync_discord(settings: Settings) -> int:
+    """`backbot discord sync`: log in, push the slash-command table, record its hash, leave."""
+    from bot.adapters.discord import DiscordAdapter
+
+    if settings.discord_token is None:
+        raise ConfigError("invalid setting DISCORD_TOKEN: not set")
+    store = await open_store(settings)
+    dialogue = build_dialogue(store, settings)
+    adapter = DiscordAdapter(
+        settings.model_copy(update={"discord_sync": "always"}), dialogue.turn, sync_state=store
+    )
+    try:
+        await adapter.start()
+        print("slash commands synced" if adapter.synced else "slash commands not synced")
+        return 0 if adapter.synced else 1
+    finally:
+        await adapter.stop()
+        await store.close()

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database tools")
     db_sub = db.add_subparsers(dest="db_cmd", metavar="DB_COMMAND", required=True)
     db_sub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
+    dc = sub.add_parser("discord", help="Discord tools")
+    dc_sub = dc.add_subparsers(dest="discord_cmd", metavar="DISCORD_COMMAND", required=True)
+    dc_sub.add_parser("sync", help="push the slash commands to Discord now (once per deploy)")
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bench_sub = bench.add_subparsers(dest="bench_cmd", metavar="BENCH", required=True)
     ba = bench_sub.add_parser("answers", help="answer latency, shipped KB and a synthetic 10k KB")
@@ -102,6 +105,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         upgrade(settings.database_url)
         print("database is at the latest schema")
         return 0
+    if cmd == "discord":
+        from bot.app import sync_discord
+
+        return asyncio.run(sync_discord(settings))
     if cmd == "bench":
         from bot import bench
 

@@ -30,6 +30,9 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 REPLY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+LAG_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 7200)
+
+
 class Metrics:
     """The counters and histogram of one app run, registered on their own CollectorRegistry."""
 
@@ -58,6 +61,12 @@ class Metrics:
             "backbot_reminders_sent",
             "Reminder deliveries by platform and outcome (sent, blocked, failed, missed)",
             ["platform", "outcome"],
+            registry=r,
+        )
+        self.reminder_lag = Histogram(
+            "backbot_reminder_lag_seconds",
+            "Seconds from a reminder's due time to its delivery",
+            buckets=LAG_BUCKETS,
             registry=r,
         )
         self.errors = Counter(
@@ -105,6 +114,9 @@ class Metrics:
     def reminder(self, platform: str, outcome: str, n: int = 1) -> None:
         if n:
             self.reminders.labels(platform, outcome).inc(n)
+
+    def reminder_sent_late(self, seconds: float) -> None:
+        self.reminder_lag.observe(max(seconds, 0.0))
 
     # ------------------------------------------------------------------ errors
 

@@ -502,6 +502,8 @@ class ReminderScheduler:
             self._stamp(gate, c.chat_id)
             stats.sent += 1
             self._count(c.platform, "sent")
+            if self.metrics is not None:
+                self.metrics.reminder_sent_late((self.clock() - c.due_at).total_seconds())
             self._rounds.pop(c.delivery_id, None)
             marks.add(SentMark(c.delivery_id, self.clock(), attempts))
             return

@@ -121,3 +121,29 @@ async def test_unreadable_state_still_syncs(fake: FakeDiscord) -> None:
 
     assert (await start_stop(fake, Broken())).synced
     assert syncs(fake) == 1
+
+
+async def test_the_sync_command_pushes_once_and_records_the_hash(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    """`backbot discord sync` (once per deployment): syncs, and a following auto start doesn't."""
+    from bot.app import sync_discord
+
+    db = f"sqlite+aiosqlite:///{tmp_path}/sync.db"
+    s = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        discord_token=TOKEN,
+        discord_api_url=fake.api_url,
+        discord_guild_id=None,
+        database_url=db,
+    )
+    assert await sync_discord(s) == 0
+    assert syncs(fake) == 1
+    from bot.storage.store import open_store
+
+    store = await open_store(db)
+    try:
+        assert not (await start_stop(fake, store)).synced
+    finally:
+        await store.close()
+    assert syncs(fake) == 1

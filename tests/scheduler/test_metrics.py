@@ -37,3 +37,10 @@ async def test_sent_blocked_and_failed_are_counted(
         ("telegram", "blocked"): 1,
         ("telegram", "failed"): 1,
     }
+    lag = {
+        s.name: s.value
+        for fam in metrics.registry.collect()
+        for s in fam.samples
+        if s.name.startswith("backbot_reminder_lag_seconds")
+    }
+    assert lag["backbot_reminder_lag_seconds_count"] == 2  # one observation per sent reminder
