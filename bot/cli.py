@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        setup_logging(settings.log_level, settings.secrets())
+        setup_logging(settings.log_level, settings.secrets(), settings.log_format)
         return _dispatch(args, settings)
     except BackbotError as e:
         print(f"backbot: {e}", file=sys.stderr)

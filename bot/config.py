@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     reminder_grace_minutes: int = Field(default=120, ge=0)
     scheduler_tick_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line
     # /healthz and /metrics on this port during `backbot run`; unset: no health server.
     health_port: int | None = Field(default=None, ge=1, le=65535)
 

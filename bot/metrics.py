@@ -23,6 +23,7 @@ from prometheus_client.exposition import generate_latest
 
 from bot.adapters.base import Handler
 from bot.core.types import Incoming, Reply
+from bot.logs import log_event, user_ref
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Reply latency buckets: answers take milliseconds; a turn queued behind the same user's
@@ -30,6 +31,7 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 REPLY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+logger = logging.getLogger(__name__)
 LAG_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 7200)
 
 
@@ -90,8 +92,18 @@ class Metrics:
             except Exception:
                 self.errors.labels("dialogue").inc()
                 raise
-            self.reply_seconds.observe(time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            self.reply_seconds.observe(seconds)
             self.observe_replies(incoming.platform, replies)
+            log_event(
+                logger,
+                "reply",
+                platform=incoming.platform,
+                kind=str(replies[0].kind) if replies else "none",
+                replies=len(replies),
+                ms=round(seconds * 1000, 1),
+                user=user_ref(incoming.platform, incoming.user_id),
+            )
             try:
                 yield replies
             except BaseException as e:

@@ -49,8 +49,6 @@ def test_compose_runs_the_bot_on_postgres_once_it_is_healthy() -> None:
 
 
 def test_procfile_has_web_and_worker() -> None:
-    lines = [
-        x for x in (ROOT / "Procfile").read_text().splitlines() if x and not x.startswith("#")
-    ]
+    lines = [x for x in (ROOT / "Procfile").read_text().splitlines() if x and not x.startswith("#")]
     kinds = {x.split(":", 1)[0] for x in lines}
     assert kinds == {"web", "worker"}
