@@ -259,6 +259,32 @@ class DiscordAdapter:
         payload = [c.to_dict(tree) for c in tree.get_commands(guild=guild)]
         digest = command_table_hash(payload)
         key = f"discord.commands:{application_id or 0}:{where}"
+        exclusive = getattr(self.sync_state, "exclusive", None)
+        if exclusive is None:
+            await self._sync(tree, guild, mode, where, key, digest)
+            return
+        # Instances starting together: one syncs, the others then find the new hash.
+        try:
+            lock = exclusive(key)
+            await lock.__aenter__()
+        except Exception as e:
+            logger.warning("no lock for the command sync (%s): syncing without it", e)
+            await self._sync(tree, guild, mode, where, key, digest)
+            return
+        try:
+            await self._sync(tree, guild, mode, where, key, digest)
+        finally:
+            await lock.__aexit__(None, None, None)
+
+    async def _sync(
+        self,
+        tree: app_commands.CommandTree[Any],
+        guild: discord.Object | None,
+        mode: str,
+        where: str,
+        key: str,
+        digest: str,
+    ) -> None:
         if mode == "auto" and self.sync_state is not None:
             try:
                 last = await self.sync_state.get_state(key)

@@ -20,7 +20,8 @@ import logging
 import re
 import sqlite3
 import zlib
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import asynccontextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -314,6 +315,7 @@ class SqlStore:
         # unlinked file and vanish. Its identity is checked before every transaction.
         self._file = _sqlite_file(engine.url) if self.dialect == "sqlite" else None
         self._identity: tuple[int, int] | None = None
+        self._local_locks: dict[str, asyncio.Lock] = {}
 
     async def close(self) -> None:
         """Close every pooled connection."""
@@ -382,6 +384,25 @@ class SqlStore:
         return uid
 
     # -- profile ---------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def exclusive(self, name: str) -> AsyncIterator[None]:
+        """One holder at a time across every instance on this database, for once-per-deploy
+        work (the Discord command sync). PostgreSQL: a session advisory lock. SQLite: one
+        file means one host; a lock per process is enough."""
+        if self.dialect != "postgresql":
+            async with self._local_locks.setdefault(name, asyncio.Lock()):
+                yield
+            return
+        key = zlib.crc32(name.encode()) & 0x7FFFFFFF
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            await conn.commit()
+            try:
+                yield
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                await conn.commit()
 
     async def get_state(self, key: str) -> str | None:
         """A value of `app_state` (None when never set)."""

@@ -3,6 +3,7 @@ FakeDiscord, with the hash kept in a SqlStore shared across restarts (and instan
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -146,4 +147,11 @@ async def test_the_sync_command_pushes_once_and_records_the_hash(
         assert not (await start_stop(fake, store)).synced
     finally:
         await store.close()
+    assert syncs(fake) == 1
+
+
+async def test_two_instances_starting_together_sync_once(
+    fake: FakeDiscord, store: SqlStore
+) -> None:
+    await asyncio.gather(start_stop(fake, store), start_stop(fake, store))
     assert syncs(fake) == 1

@@ -584,3 +584,17 @@ async def test_app_state_get_set_overwrite(store: SqlStore) -> None:
     await store.set_state("discord.commands:1:global", "c")
     assert await store.get_state("discord.commands:1:global") == "c"
     assert await store.get_state("discord.commands:1:123") == "b"
+
+
+async def test_exclusive_admits_one_holder_at_a_time(store: SqlStore) -> None:
+    """PostgreSQL: an advisory lock (across instances); SQLite: a lock in the process."""
+    order: list[str] = []
+
+    async def hold(name: str) -> None:
+        async with store.exclusive("discord.commands:test"):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.1)
+            order.append(f"{name} out")
+
+    await asyncio.gather(hold("a"), hold("b"))
+    assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
