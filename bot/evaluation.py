@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from bot import kb as kb_module
 
 if TYPE_CHECKING:
+    from bot.core.dialogue import Dialogue
     from bot.core.types import Reply
 
 T = TypeVar("T")
@@ -103,15 +104,22 @@ def read_cases(path: Path) -> list[Case]:
     return _read_jsonl(path, "eval", _case)
 
 
-async def _first_replies(texts: list[str], knowledge_dir: Path, prefix: str) -> list[Reply | None]:
-    """The first reply to each text, each sent by a new user through the real Dialogue."""
+def eval_dialogue(knowledge_dir: Path) -> Dialogue:
+    """The real Dialogue on `knowledge_dir`, with no flood gate: an evaluation set is one
+    fast sender."""
     from bot.app import build_dialogue
     from bot.config import Settings
     from bot.core.flood import FloodGate
-    from bot.core.types import Incoming
 
     settings = Settings(_env_file=None, knowledge_dir=knowledge_dir)  # type: ignore[call-arg]
-    dialogue = build_dialogue(settings=settings, flood=FloodGate(limit=1_000_000))
+    return build_dialogue(settings=settings, flood=FloodGate(limit=1_000_000))
+
+
+async def _first_replies(texts: list[str], knowledge_dir: Path, prefix: str) -> list[Reply | None]:
+    """The first reply to each text, each sent by a new user through the real Dialogue."""
+    from bot.core.types import Incoming
+
+    dialogue = eval_dialogue(knowledge_dir)
     out: list[Reply | None] = []
     for i, text in enumerate(texts):
         user = f"{prefix}{i}"

@@ -55,13 +55,10 @@ def read_rows(path: Path) -> list[Row]:
 async def answers(texts: list[str], knowledge_dir: Path) -> list[tuple[Reply | None, bool]]:
     """The answer to each text from a new user (after "No" to a screening question), and
     whether the screening question was asked."""
-    from bot.app import build_dialogue
-    from bot.config import Settings
-    from bot.core.flood import FloodGate
     from bot.core.types import Incoming
+    from bot.evaluation import eval_dialogue
 
-    settings = Settings(_env_file=None, knowledge_dir=knowledge_dir)  # type: ignore[call-arg]
-    dialogue = build_dialogue(settings=settings, flood=FloodGate(limit=1_000_000))
+    dialogue = eval_dialogue(knowledge_dir)
     out: list[tuple[Reply | None, bool]] = []
     for i, text in enumerate(texts):
         user = f"q{i}"

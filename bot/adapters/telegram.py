@@ -168,11 +168,6 @@ class TelegramSender:
             raise SendError(e.message) from e
 
 
-def webhook_secret(settings: Settings, token: str) -> str:
-    """The configured secret, or one derived from the token (`Settings.webhook_secret`)."""
-    return settings.webhook_secret() or ""
-
-
 class TelegramAdapter:
     """Runs the bot on Telegram; `sender` delivers messages the bot starts."""
 
@@ -229,12 +224,11 @@ class TelegramAdapter:
         assert app.updater is not None
         url = self.settings.telegram_webhook_url
         if url:
-            token = self.settings.telegram_token.get_secret_value()  # type: ignore[union-attr]
             await app.updater.start_webhook(
                 listen=self.webhook_listen,
                 port=self.settings.port,
                 url_path=urlsplit(url).path.lstrip("/"),
-                secret_token=webhook_secret(self.settings, token),
+                secret_token=self.settings.webhook_secret(),
                 webhook_url=url,
             )
             logger.info("telegram: webhook server on port %s for %s", self.settings.port, url)

@@ -148,7 +148,6 @@ class Dialogue:
             "forget": lambda ctx, r: self.flows.start(ctx, "forget"),
             "cancel": lambda ctx, r: self._cancel(ctx),
             "privacy": self._privacy,
-            "safety": self._expired,
         }
         missing = {f.name for f in FEATURES} - set(self.features)
         assert not missing, f"features without a handler: {missing}"
@@ -307,8 +306,6 @@ class Dialogue:
         head, _, rest = action.partition(":")
         if head == "f":
             return await self.flows.button(ctx, rest)
-        if head == "set":  # buttons of the first version: set:<step>:<value> meant settings
-            return await self.flows.button(ctx, f"{settings.NAME}:{rest}")
         feature = BY_ACTION.get(head)
         if feature is None:
             return await self._expired(ctx, Request("action", head, rest))

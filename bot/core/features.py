@@ -113,7 +113,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "forget",
         (Command("forget", "Delete everything I know about you"),),
-        ("forget",),
+        (),
         (),
         "/forget — delete everything I store about you",
     ),
@@ -134,7 +134,6 @@ FEATURES: tuple[Feature, ...] = (
         (),
         "/privacy · /export — what I store; your data as a file",
     ),
-    Feature("safety", (), ("screen",)),
 )
 
 COMMANDS: tuple[Command, ...] = tuple(c for f in FEATURES for c in f.commands)

@@ -56,11 +56,6 @@ class TurnOrder:
         self.holder = holder or uuid.uuid4().hex
         self._users: dict[UserKey, _Waiters] = {}
 
-    def waiting(self, key: UserKey) -> int:
-        """Turns of this user running or queued in this process (for tests and metrics)."""
-        w = self._users.get(key)
-        return w.count if w else 0
-
     @asynccontextmanager
     async def hold(self, key: UserKey) -> AsyncIterator[None]:
         w = self._users.get(key)

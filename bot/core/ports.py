@@ -80,9 +80,6 @@ class Conversation:
     def top(self) -> Frame | None:
         return self.frames[-1] if self.frames else None
 
-    def find(self, flow: str) -> Frame | None:
-        return next((f for f in reversed(self.frames) if f.flow == flow), None)
-
     def is_empty(self) -> bool:
         return not self.frames and not self.marks
 

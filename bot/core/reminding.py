@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.core import reminders
+from bot.core import flow, reminders
 from bot.core.ports import ReminderSchedule, Store
 from bot.core.text import safe_echo
 from bot.core.turn import Defaults, Turn
@@ -59,7 +59,7 @@ class Reminding:
                 return [
                     Reply(
                         "No reminders set. Try /remind mon wed fri 18:00",
-                        (Button("Turn on reminders", "set:reminders:yes"),),
+                        (Button("Turn on reminders", flow.action("settings", "reminders", "yes")),),
                         kind=Kind.REMINDER,
                         topic="show",
                     )

@@ -29,7 +29,7 @@ class Kind(StrEnum):
 class Button:
     """A button under a reply; `action` comes back as `Incoming.action` when pressed.
 
-    Actions are short ASCII strings ("faq:plank_hold_time", "today", "forget:yes") so they fit
+    Actions are short ASCII strings ("faq:plank_hold_time", "today", "f:forget:confirm:yes") so they fit
     Telegram's 64-byte callback data and Discord's 100-character custom_id.
     """
 

@@ -107,7 +107,7 @@ FLOW = Flow(
 )
 
 
-async def start(ctx: Turn, svc_start: object = None) -> Reply:
+async def start(ctx: Turn) -> Reply:
     """The greeting before the first question."""
     name = ctx.msg.display_name.split()[0] if ctx.msg.display_name.split() else "there"
     return Reply(

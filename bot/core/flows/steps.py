@@ -7,6 +7,7 @@ returns a `Step`; the flow modules only arrange them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot.core import intents, reminders, workouts
 from bot.core.flow import Answer, Choice, Invalid, Outcome, Parsed, Services, Step
@@ -19,44 +20,53 @@ from bot.core.types import Button, Kind, Reply
 MAX_TZ_WORDS = 4  # a longer message at the time-zone step is a question, not a place
 
 
-def level(then: str | None) -> Step:
-    async def apply(ctx: Turn, frame: Frame, value: str, svc: Services) -> Outcome:
-        if value not in LEVELS:
-            return Outcome.say("That choice isn't available any more.", "level", "level")
-        ctx.profile.level = value
-        await ctx.save_profile()
-        return Outcome.say(f"Level: {value}.", "level", then)
+def _profile_choice(
+    field: str,
+    allowed: tuple[str, ...],
+    question: str,
+    choices: tuple[Choice, ...],
+    then: str | None,
+    shown: Callable[[str], str] = str,
+) -> Step:
+    """A step that sets one profile field to one of its choices, then says "Field: value."."""
 
-    return Step(
+    async def apply(ctx: Turn, frame: Frame, value: str, svc: Services) -> Outcome:
+        if value not in allowed:
+            return Outcome.say("That choice isn't available any more.", field, field)
+        setattr(ctx.profile, field, value)
+        await ctx.save_profile()
+        return Outcome.say(f"{field.capitalize()}: {shown(value)}.", field, then)
+
+    return Step(field, question, apply, choices)
+
+
+def level(then: str | None) -> Step:
+    return _profile_choice(
         "level",
+        LEVELS,
         "How would you describe your training level?",
-        apply,
         (
             Choice("Beginner", "beginner", ("beginner", "new", "novice", "never")),
             Choice("Intermediate", "intermediate", ("intermediate", "some", "medium")),
             Choice("Advanced", "advanced", ("advanced", "experienced", "expert")),
         ),
+        then,
     )
 
 
 def equipment(then: str | None) -> Step:
-    async def apply(ctx: Turn, frame: Frame, value: str, svc: Services) -> Outcome:
-        if value not in EQUIPMENT:
-            return Outcome.say("That choice isn't available any more.", "equipment", "equipment")
-        ctx.profile.equipment = value
-        await ctx.save_profile()
-        return Outcome.say(f"Equipment: {workouts.EQUIPMENT_NAMES[value]}.", "equipment", then)
-
-    return Step(
+    return _profile_choice(
         "equipment",
+        EQUIPMENT,
         "What equipment do you have for training?",
-        apply,
         (
             Choice("Nothing", "none", ("none", "nothing", "bodyweight")),
             Choice("Dumbbells", "dumbbells", ("dumbbells", "dumbbell", "weights")),
             Choice("Pull-up bar", "pullup_bar", ("bar", "pullup", "chinup")),
             Choice("Gym", "gym", ("gym", "machines", "barbell", "cables")),
         ),
+        then,
+        workouts.EQUIPMENT_NAMES.__getitem__,
     )
 
 
