@@ -268,10 +268,24 @@ class KnowledgeBase:
         ]
         return "Sources:\n" + "\n".join(lines) if lines else ""
 
+    def link(self, source_id: str) -> str:
+        """A source as a link the adapters render: "[NHS: Sciatica](https://...)"."""
+        s = self.sources[source_id]
+        name = s.title if s.publisher.lower() in s.title.lower() else f"{s.publisher}: {s.title}"
+        return f"[{name}]({s.url})"
+
+    def source_list(self) -> str:
+        """Every source, linked, one line per publisher (for /sources)."""
+        by_publisher: dict[str, list[str]] = {}
+        for sid, src in self.sources.items():
+            by_publisher.setdefault(src.publisher, []).append(f"[{src.title}]({src.url})")
+        lines = [f"• **{pub}**: " + " · ".join(links) for pub, links in by_publisher.items()]
+        return "\n".join(lines)
+
     def cite(self, source_ids: Iterable[str]) -> str:
-        """A one-line source credit for a reply."""
-        names = dict.fromkeys(self.sources[s].publisher for s in source_ids if s in self.sources)
-        return "Source: " + ", ".join(names) if names else ""
+        """A source credit for a reply: each source's name, linked."""
+        links = [self.link(s) for s in dict.fromkeys(source_ids) if s in self.sources]
+        return ("Source: " if len(links) == 1 else "Sources: ") + " · ".join(links) if links else ""
 
 
 FILES = (

@@ -92,6 +92,31 @@ def _name_key(normalized: str) -> str:
     return " ".join(stem(w) for w in normalized.split())
 
 
+# Domain words that say nothing about training on their own ("I've tried for weeks").
+_TIME_WORDS = frozenset(
+    [
+        "day",
+        "days",
+        "week",
+        "weeks",
+        "weekly",
+        "month",
+        "months",
+        "year",
+        "years",
+        "time",
+        "times",
+        "today",
+        "morning",
+        "night",
+        "hour",
+        "hours",
+        "minute",
+        "minutes",
+    ]
+)
+
+
 class Retriever:
     """Finds the knowledge-base topic a message asks about."""
 
@@ -207,6 +232,16 @@ class Retriever:
             return False
         return not self.mentions_back(text)
 
+    def near_miss(self, text: str) -> bool:
+        """ "Back" in a sense that is not the body ("back seats", "back up my phone", "back
+        acne"), and nothing else in the message about the back or training it."""
+        raw = clean(text)
+        if not any(p.search(raw) for p in self._not_back):
+            return False
+        if self.mentions_back(text):
+            return False
+        return not any(t in self._domain and t not in _TIME_WORDS for t in self.query_tokens(text))
+
     def mentions_back(self, text: str) -> bool:
         """Uses a word about the back itself (spine, lumbar, back, ...), as written."""
         raw = clean(text)
@@ -306,7 +341,7 @@ class Retriever:
         # word: "lift the opposite arm and leg on all fours" is the bird dog, not an arm workout.
         # Short messages never do: "leg raise" is not the bird dog's "opposite arm leg raise".
         described = top >= tn.overrides_off_topic_at and len(set(self.query_tokens(text))) >= 4
-        if not described and self.off_topic(text):
+        if not described and (self.off_topic(text) or self.near_miss(text)):
             return Result(None, (), False)
         domain = self.in_domain(text)
         if top >= tn.answer_at and (domain or top >= tn.strong_at):

@@ -383,6 +383,9 @@ class Dialogue:
     async def _help(self, ctx: Turn, r: Request) -> list[Reply]:
         if r.name == "about":
             return [Reply(ABOUT, kind=Kind.HELP)]
+        if r.name == "sources":
+            text = f"**Where my answers come from**\n{self.library.kb.source_list()}"
+            return [Reply(text, kind=Kind.HELP, topic="sources")]
         return [Reply(HELP, HOME_BUTTONS, kind=Kind.HELP)]
 
     async def _today(self, ctx: Turn, r: Request) -> list[Reply]:

@@ -50,6 +50,7 @@ FEATURES: tuple[Feature, ...] = (
         (
             Command("help", "What I can do"),
             Command("about", "Who made me and where answers come from"),
+            Command("sources", "The health sources behind my answers"),
         ),
         ("help",),
         (lambda s: intents.is_help_request(s.clean),),
@@ -144,7 +145,7 @@ HELP = "\n".join(
     [
         "**What I can do**",
         *(f"• {f.help}" for f in FEATURES if f.help),
-        "• /about — where my answers come from",
+        "• /about · /sources — who made me; the health sources behind my answers",
         "I coach; I don't diagnose. Severe or unusual symptoms need a doctor.",
     ]
 )

@@ -10,7 +10,7 @@ __all__ = ["HELP"]  # re-exported: generated from the feature table
 ABOUT = (
     "**backbot** — a back-training coach.\n"
     "Answers come from a knowledge base written from public health sources "
-    "(NHS, NICE, NINDS, ACE, Harvard Health, Mayo Clinic); each answer names its source. "
+    "(NHS, NICE, NINDS, ACE, Harvard Health, Mayo Clinic); each answer links its sources (/sources lists them all). "
     "General information, not medical advice."
 )
 SORRY_STORAGE = (

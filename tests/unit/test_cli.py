@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,7 +53,8 @@ def test_ask_json_reads_one_message_per_line() -> None:
 
 def test_ask_plain_text() -> None:
     p = backbot("ask", "how do I do a dead bug")
-    assert p.returncode == 0 and "Source:" in p.stdout
+    # Plain text spells each source's link out: its name, then the URL in brackets.
+    assert p.returncode == 0 and re.search(r"Sources?: .+ \(https://", p.stdout), p.stdout
 
 
 def test_unknown_flag_is_a_usage_error() -> None:

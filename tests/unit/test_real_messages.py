@@ -1,0 +1,112 @@
+"""The messages quoted in the "understanding real messages" issue, each through the whole core
+(triage, routing, retrieval) as a new user sends it: what they get is what the issue asks for."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.core.types import Kind
+from tests.conftest import Chat
+
+# (message, the FAQ entry or exercise that answers it)
+ANSWERED = [
+    ("which muscles does the hyperextension bench train", "back_extension_muscles"),
+    ("pull-ups have got easy for me, how do I progress them", "exercise_too_easy"),
+    ("how do I do weighted pull-ups", "exercise_too_easy"),
+    ("I put my back out this morning", "put_back_out"),
+    ("my back went into spasm when I bent over to tie my shoes", "put_back_out"),
+    ("should I wear a back brace for my lower back pain", "back_brace_support"),
+    ("can I lift weights after spine surgery", "after_spine_surgery"),
+    ("is it safe for teenagers to lift weights", "teen_lifting"),
+    ("what is the difference between compound and isolation exercises", "compound_vs_isolation"),
+    ("does exercise help with depression and anxiety", "exercise_mental_health"),
+    ("why should I warm up before training", "why_warm_up"),
+    ("how do I fix rounded shoulders", "rounded_shoulders"),
+    ("how do I improve my posture, my shoulders slump forward", "rounded_shoulders"),
+    ("can I go running with an aching back", "running_back_pain"),
+    ("is skipping ok with a sore back", "jumping_back_pain"),
+    ("how can I check my own form", "check_own_form"),
+    ("I only have a small room, can I still train my back", "small_space_workout"),
+    ("is it ok to deadlift with a herniated disc", "deadlift_herniated_disc"),
+    ("are crunches bad for back pain", "crunches_back_pain"),
+    ("is it normal to have back pain in my 20s", "back_pain_twenties"),
+    (
+        "my lower back rounds whenever I do heavy deadlifts, what should I do?",
+        "deadlift_back_rounding",
+    ),
+    ("push-ups hurt my lower back, why?", "push_ups_lower_back"),
+    ("can I squat with sciatica", "sciatica_exercise"),
+    ("is ab work ok with sciatica", "core_with_sciatica"),
+]
+
+
+@pytest.mark.parametrize(("text", "topic"), ANSWERED)
+async def test_real_question_gets_its_answer(chat: Chat, text: str, topic: str) -> None:
+    [reply] = await chat.say(text)
+    assert reply.kind is Kind.FAQ, (text, reply.kind, reply.text[:80])
+    assert reply.topic == topic, (text, reply.topic)
+    # Sourced, with the source's name as a link.
+    assert re.search(r"Sources?: \[[^]]+\]\(https://", reply.text)
+
+
+# First words that answer the question asked, never a bare yes/no the rest contradicts.
+FIRST_WORDS = [
+    ("is it ok to deadlift with a herniated disc", "It depends"),
+    ("are crunches bad for back pain", "Not as a treatment"),
+    ("is it normal to have back pain in my 20s", "It's common"),
+]
+
+
+@pytest.mark.parametrize(("text", "start"), FIRST_WORDS)
+async def test_first_sentence_answers_the_question(chat: Chat, text: str, start: str) -> None:
+    [reply] = await chat.say(text)
+    assert reply.text.startswith(start), reply.text[:80]
+
+
+NEAR_MISSES = [
+    "how do I get rid of back acne",
+    "how do I fold down the back seats in my car",
+    "how do I back up my phone",
+    "how do I learn a backflip",
+    "how do I fold down the back seats in my car, the lever is stuck and I have tried "
+    "everything for weeks now",
+]
+
+
+@pytest.mark.parametrize("text", NEAR_MISSES)
+async def test_near_miss_is_declined_with_what_the_bot_can_do(chat: Chat, text: str) -> None:
+    replies = await chat.say(text)
+    assert [r.kind for r in replies] == [Kind.OUT_OF_SCOPE], [r.text[:60] for r in replies]
+    assert "back training" in replies[0].text and "/today" in replies[0].text
+
+
+async def test_short_session_and_a_different_one(chat: Chat) -> None:
+    [short] = await chat.say("only got 10 minutes, quick back routine?")
+    assert short.kind is Kind.WORKOUT and "10-minute" in short.text
+    [other] = await chat.say("a different one")
+    assert other.kind is Kind.WORKOUT and other.topic != short.topic
+
+
+async def test_long_message_with_two_questions_offers_the_second(chat: Chat) -> None:
+    text = (
+        "I've been lifting for about two years, mostly a push pull legs split, and last month "
+        "I tweaked my back a bit moving flat. It's fine now. Anyway, how long should I hold a "
+        "plank? And also, is yoga good for back pain?"
+    )
+    [reply] = await chat.say(text)
+    asked = {"plank_hold_time", "yoga_for_back"}
+    assert reply.kind is Kind.FAQ and reply.topic in asked
+    [other] = asked - {reply.topic}
+    assert any(b.action.startswith(f"faq:{other}") for b in reply.buttons), reply.buttons
+
+
+async def test_sources_command_lists_every_source_linked(chat: Chat, kb: object) -> None:
+    [reply] = await chat.say("/sources")
+    assert reply.kind is Kind.HELP
+    from bot.kb import KnowledgeBase
+
+    assert isinstance(kb, KnowledgeBase)
+    for source in kb.sources.values():
+        assert f"]({source.url})" in reply.text, source.id
