@@ -277,7 +277,7 @@ class KnowledgeBase:
     def source_list(self) -> str:
         """Every source, linked, one line per publisher (for /sources)."""
         by_publisher: dict[str, list[str]] = {}
-        for sid, src in self.sources.items():
+        for src in self.sources.values():
             by_publisher.setdefault(src.publisher, []).append(f"[{src.title}]({src.url})")
         lines = [f"• **{pub}**: " + " · ".join(links) for pub, links in by_publisher.items()]
         return "\n".join(lines)
