@@ -260,7 +260,7 @@ def readiness(h: History) -> Readiness:
         return Readiness(False, "every exercise is at the top of its ladder")
     if not h.session_days:
         return Readiness(False, "no sessions logged yet")
-    since = min(h.session_days)
+    since = _monday(min(h.session_days))  # training weeks, as for the lighter week
     if h.last_step_up is not None:
         since = max(since, h.last_step_up)
     if h.today - since < STEP_EVERY:
