@@ -32,7 +32,7 @@ from bot.core.coach import Coach
 from bot.core.features import BY_ACTION, BY_COMMAND, FEATURES, Said, intent_of
 from bot.core.flood import FloodGate, Verdict
 from bot.core.flow import FlowEngine, Services
-from bot.core.flows import onboarding, settings
+from bot.core.flows import checkin, onboarding, settings
 from bot.core.library import Library
 from bot.core.messages import (
     ABOUT,
@@ -144,6 +144,7 @@ class Dialogue:
             "done": lambda ctx, r: self.coach.done(ctx),
             "pain": self._pain,
             "progress": lambda ctx, r: self.coach.progress(ctx),
+            "progression": lambda ctx, r: self.coach.progression_action(ctx, r.arg),
             "settings": self._settings,
             "forget": lambda ctx, r: self.flows.start(ctx, "forget"),
             "cancel": lambda ctx, r: self._cancel(ctx),
@@ -171,7 +172,23 @@ class Dialogue:
     async def reminder(self, key: UserKey, now: datetime) -> Reply:
         """The nudge the scheduler sends."""
         msg = Incoming(key.platform, key.user_id, key.user_id, received_at=now)
-        [nudge] = self.buttons.sign_replies(key, [await self.coach.nudge(await self._context(msg))])
+        ctx = await self._context(msg)
+        nudge = await self.coach.nudge(ctx)
+        if ctx.profile.checkin:
+            nudge = await self._with_checkin(msg, nudge)
+        [nudge] = self.buttons.sign_replies(key, [nudge])
+        return nudge
+
+    async def _with_checkin(self, msg: Incoming, nudge: Reply) -> Reply:
+        """The weekly check-in rides on the week's first nudge (bot.core.flows.checkin); the
+        mark that says it did is written under the user's turn, like any turn's state."""
+        async with self.order.hold(UserKey(msg.platform, msg.user_id)):
+            ctx = await self._context(msg)
+            try:
+                nudge = await checkin.ride(ctx, nudge)
+                await ctx.save_conversation()
+            except StorageUnavailable as e:
+                logger.warning("storage unavailable adding the weekly check-in: %s", e)
         return nudge
 
     async def note_undeliverable(self, key: UserKey, now: datetime) -> None:

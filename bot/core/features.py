@@ -104,6 +104,8 @@ FEATURES: tuple[Feature, ...] = (
         (lambda s: intents.is_progress_request(s.clean),),
         "/progress — your week, streak and chart",
     ),
+    # Progression buttons: "Ready for a step up?" [Yes] [Not yet], and "Too hard?" after /done.
+    Feature("progression", actions=("prog",)),
     Feature(
         "settings",
         (Command("settings", "Change level, equipment, time zone"),),

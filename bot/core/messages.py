@@ -30,8 +30,8 @@ UNCLEAR = (
 PRIVACY = (
     "**Your data**\n"
     "What I store: your settings (level, equipment, time zone), the sessions you log, the pain "
-    "scores you send (only after you agree), your reminder schedule, and where a conversation "
-    "is up to. Why: to fit today's plan to you, show your progress and remind you.\n"
+    "scores you send (only after you agree), weekly check-in answers (if you opt in), your step "
+    "per exercise, your reminder schedule, and where a conversation is up to. Why: to fit today's plan to you, show your progress and remind you.\n"
     "Who sees it: only you. In a group, personal replies come to your private chat.\n"
     "How long: until you delete it. Questions you ask are not stored.\n"
     "/export sends you all of it as a file · /forget deletes all of it."

@@ -35,6 +35,7 @@ class Profile:
     onboarded: bool = False
     created_at: datetime | None = None
     pain_consent: bool = False  # agreed to pain scores being stored
+    checkin: bool = False  # wants the weekly check-in with the week's first reminder
 
 
 @dataclass(slots=True)
@@ -106,6 +107,29 @@ class PainEntry:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ProgressStep:
+    """Where a user is on one exercise's progression ladder: `step` is the offset from the
+    plan's dose (0 = as planned, +1 one rung harder, -1 one easier)."""
+
+    exercise: str
+    step: int
+    changed_at: datetime
+    stepped_up_at: datetime | None = None  # the last step-up of this exercise
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    """One weekly check-in (the week is its Monday); answers arrive one tap at a time, so any
+    may still be missing. `interference`: 0 not at all .. 3 a lot; `confidence` 1-5."""
+
+    week: date
+    at: datetime
+    pain: int | None = None
+    interference: int | None = None
+    confidence: int | None = None
+
+
 @dataclass(slots=True)
 class ReminderSchedule:
     """When to nudge a user; `next_due_at` is timezone-aware UTC, None when inactive."""
@@ -165,6 +189,22 @@ class Store(Protocol):
     async def get_reminder(self, key: UserKey) -> ReminderSchedule | None: ...
 
     async def save_reminder(self, schedule: ReminderSchedule) -> None: ...
+
+    async def get_steps(self, key: UserKey) -> dict[str, ProgressStep]:
+        """The user's progression step per exercise id (exercises never moved are absent)."""
+        ...
+
+    async def save_steps(self, key: UserKey, steps: Collection[ProgressStep]) -> None:
+        """Create or overwrite these exercises' steps."""
+        ...
+
+    async def save_checkin(self, key: UserKey, checkin: CheckIn) -> None:
+        """Create or overwrite the check-in of `checkin.week` (answers given so far)."""
+        ...
+
+    async def checkins_since(self, key: UserKey, since: date) -> list[CheckIn]:
+        """Check-ins of weeks from `since` on, oldest first."""
+        ...
 
     async def forget(self, key: UserKey) -> int:
         """Delete every row of this user; return how many rows went."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.core.ports import PainEntry
+from bot.core.ports import CheckIn, PainEntry
 
 WEEKLY_GOAL = 3
 
@@ -122,6 +122,66 @@ def chart_png(s: Summary) -> bytes:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="x", labelsize=7)
     ax.legend(loc="upper left", fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------------------------- check-ins
+
+INTERFERENCE_WORDS = ("not at all", "a little", "quite a bit", "a lot")
+
+
+def render_checkins(checkins: Sequence[CheckIn]) -> str:
+    """One line on the weekly check-ins: first → latest pain and confidence, and daily life."""
+    pains = [c.pain for c in checkins if c.pain is not None]
+    confs = [c.confidence for c in checkins if c.confidence is not None]
+    lives = [c.interference for c in checkins if c.interference is not None]
+    parts = []
+    if pains:
+        parts.append(
+            f"pain {pains[0]} → {pains[-1]}/10" if len(pains) > 1 else f"pain {pains[0]}/10"
+        )
+    if confs:
+        parts.append(
+            f"confidence {confs[0]} → {confs[-1]}/5"
+            if len(confs) > 1
+            else f"confidence {confs[0]}/5"
+        )
+    if lives:
+        parts.append(f"pain in the way of daily life: {INTERFERENCE_WORDS[lives[-1]]}")
+    return f"Check-ins ({len(checkins)}): " + ", ".join(parts) + "." if parts else ""
+
+
+def checkin_chart_png(checkins: Sequence[CheckIn]) -> bytes:
+    """A small line chart of the weekly check-ins: average pain (0-10) and confidence (1-5)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 2.5), dpi=100)
+    ax = fig.add_subplot()
+    labels = [c.week.strftime("%d %b") for c in checkins]
+    xs = list(range(len(checkins)))
+    pain = [(x, c.pain) for x, c in zip(xs, checkins, strict=True) if c.pain is not None]
+    conf = [
+        (x, c.confidence) for x, c in zip(xs, checkins, strict=True) if c.confidence is not None
+    ]
+    if pain:
+        ax.plot(*zip(*pain, strict=True), color="#c62828", marker="o", label="pain (0-10)")
+    ax.set_ylim(0, 10)
+    ax.set_ylabel("pain")
+    right = ax.twinx()
+    if conf:
+        right.plot(*zip(*conf, strict=True), color="#1565c0", marker="s", label="confidence (1-5)")
+    right.set_ylim(0.5, 5.5)
+    right.set_ylabel("confidence")
+    ax.set_xticks(xs, labels)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.set_title("Weekly check-ins")
+    fig.legend(loc="upper left", fontsize=7)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

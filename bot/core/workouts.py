@@ -24,6 +24,12 @@ _LEVELS = ("beginner", "intermediate", "advanced")
 class WorkoutItem:
     exercise: Exercise
     dose: str
+    note: str = ""  # how progression changed it: "more reps", "harder variant of Plank"
+    base: str = ""  # the plan's exercise id when progression swapped in a variant
+
+    @property
+    def plan_exercise(self) -> str:
+        return self.base or self.exercise.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +125,10 @@ def render(w: Workout) -> str:
         sub = f"{w.plan.level.capitalize()}, {EQUIPMENT_NAMES.get(w.plan.equipment, '')}."
     warm = ", ".join(f"{i.exercise.name} {i.dose}" for i in w.warmup)
     lines = [head, sub, f"Warm-up: {warm}" if warm else ""]
-    lines += [f"{n}. {i.exercise.name} — {i.dose}" for n, i in enumerate(w.items, 1)]
+    lines += [
+        f"{n}. {i.exercise.name} — {i.dose}" + (f" ({i.note})" if i.note else "")
+        for n, i in enumerate(w.items, 1)
+    ]
     lines.append("Stop any move that causes sharp or spreading pain.")
     return "\n".join(x for x in lines if x)
 

@@ -9,7 +9,15 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from bot.core.ports import Conversation, PainEntry, Profile, ReminderSchedule, UserKey
+from bot.core.ports import (
+    CheckIn,
+    Conversation,
+    PainEntry,
+    Profile,
+    ProgressStep,
+    ReminderSchedule,
+    UserKey,
+)
 
 
 class MemoryStore:
@@ -23,6 +31,8 @@ class MemoryStore:
         self.sessions: dict[UserKey, dict[date, datetime]] = {}
         self.pain: dict[UserKey, list[PainEntry]] = {}
         self.reminders: dict[UserKey, ReminderSchedule] = {}
+        self.steps: dict[UserKey, dict[str, ProgressStep]] = {}
+        self.checkins: dict[UserKey, dict[date, CheckIn]] = {}
 
     async def get_profile(self, key: UserKey) -> Profile | None:
         return copy.deepcopy(self.profiles.get(key))
@@ -70,7 +80,8 @@ class MemoryStore:
         profile = self.profiles.get(key)
         sessions, pain = self.sessions.get(key, {}), self.pain.get(key, [])
         sched, conv = self.reminders.get(key), self.conversations.get(key)
-        if profile is None and not (sessions or pain or sched or conv):
+        steps, checkins = self.steps.get(key, {}), self.checkins.get(key, {})
+        if profile is None and not (sessions or pain or sched or conv or steps or checkins):
             return {}
         p = dataclasses.asdict(profile) if profile else {}
         p.pop("key", None)
@@ -82,6 +93,8 @@ class MemoryStore:
                     "pain_scores": [{"score": e.score, "at": e.at} for e in pain],
                     "reminder_schedules": [dataclasses.asdict(sched)] if sched else [],
                     "deliveries": [],
+                    "progression_steps": [dataclasses.asdict(v) for _, v in sorted(steps.items())],
+                    "checkins": [dataclasses.asdict(v) for _, v in sorted(checkins.items())],
                     "conversations": [conv.to_json()] if conv else [],
                 },
                 default=str,
@@ -111,10 +124,26 @@ class MemoryStore:
     async def save_reminder(self, schedule: ReminderSchedule) -> None:
         self.reminders[schedule.key] = copy.deepcopy(schedule)
 
+    async def get_steps(self, key: UserKey) -> dict[str, ProgressStep]:
+        return dict(self.steps.get(key, {}))
+
+    async def save_steps(self, key: UserKey, steps: Collection[ProgressStep]) -> None:
+        if steps:
+            self.steps.setdefault(key, {}).update({s.exercise: s for s in steps})
+
+    async def save_checkin(self, key: UserKey, checkin: CheckIn) -> None:
+        self.checkins.setdefault(key, {})[checkin.week] = checkin
+
+    async def checkins_since(self, key: UserKey, since: date) -> list[CheckIn]:
+        got = self.checkins.get(key, {})
+        return [got[w] for w in sorted(got) if w >= since]
+
     async def forget(self, key: UserKey) -> int:
         n = 0
         for table in (self.profiles, self.conversations, self.reminders):
             n += table.pop(key, None) is not None
         n += len(self.sessions.pop(key, {}))
         n += len(self.pain.pop(key, []))
+        n += len(self.steps.pop(key, {}))
+        n += len(self.checkins.pop(key, {}))
         return n

@@ -111,6 +111,7 @@ class User(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
     pain_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    checkin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     has_profile: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -225,5 +226,47 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ProgressionStepRow(Base):
+    """A user's step on one exercise's progression ladder (offset from the plan's dose)."""
+
+    __tablename__ = "progression_steps"
+
+    user_id: Mapped[int] = mapped_column(_fk("users.id"), primary_key=True)
+    exercise: Mapped[str] = mapped_column(String(64), primary_key=True)
+    step: Mapped[int] = mapped_column(SmallInteger)
+    changed_at: Mapped[datetime] = mapped_column()
+    stepped_up_at: Mapped[datetime | None] = mapped_column()
+
+
+class CheckInRow(Base):
+    """One weekly check-in (its week's Monday): average pain, how much back pain got in the
+    way of daily life (0-3), confidence in managing it (1-5); filled in one tap at a time."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("user_id", "week"),
+        CheckConstraint("pain >= 0 AND pain <= 10", name="pain_range"),
+        CheckConstraint("interference >= 0 AND interference <= 3", name="interference_range"),
+        CheckConstraint("confidence >= 1 AND confidence <= 5", name="confidence_range"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(_fk("users.id"))
+    week: Mapped[date] = mapped_column(Date)
+    pain: Mapped[int | None] = mapped_column(SmallInteger)
+    interference: Mapped[int | None] = mapped_column(SmallInteger)
+    confidence: Mapped[int | None] = mapped_column(SmallInteger)
+    at: Mapped[datetime] = mapped_column()
+
+
 # Children first: the order `forget` deletes in, and the order to drop tables in.
-USER_TABLES = (Delivery, ReminderScheduleRow, PainScore, WorkoutLog, ConversationRow, User)
+USER_TABLES = (
+    Delivery,
+    ReminderScheduleRow,
+    PainScore,
+    WorkoutLog,
+    ProgressionStepRow,
+    CheckInRow,
+    ConversationRow,
+    User,
+)

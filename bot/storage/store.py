@@ -49,13 +49,23 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bot.config import mask_url
-from bot.core.ports import Conversation, PainEntry, Profile, ReminderSchedule, UserKey
+from bot.core.ports import (
+    CheckIn,
+    Conversation,
+    PainEntry,
+    Profile,
+    ProgressStep,
+    ReminderSchedule,
+    UserKey,
+)
 from bot.errors import ConfigError, StorageUnavailable
 from bot.storage.models import (
     AppState,
+    CheckInRow,
     ConversationRow,
     Delivery,
     PainScore,
+    ProgressionStepRow,
     ReminderScheduleRow,
     SeenUpdate,
     TurnLease,
@@ -441,6 +451,7 @@ class SqlStore:
                 timezone=row.timezone,
                 onboarded=row.onboarded,
                 pain_consent=row.pain_consent,
+                checkin=row.checkin,
                 created_at=row.created_at,
             )
 
@@ -455,6 +466,7 @@ class SqlStore:
             "timezone": profile.timezone,
             "onboarded": profile.onboarded,
             "pain_consent": profile.pain_consent,
+            "checkin": profile.checkin,
             "has_profile": True,
         }
         if profile.created_at is not None:
@@ -599,6 +611,75 @@ class SqlStore:
 
         return await self._run(op, write=False)
 
+    # -- progression steps and weekly check-ins --------------------------------------------
+
+    async def get_steps(self, key: UserKey) -> dict[str, ProgressStep]:
+        async def op(s: AsyncSession) -> dict[str, ProgressStep]:
+            rows = await s.scalars(
+                select(ProgressionStepRow)
+                .join(User, User.id == ProgressionStepRow.user_id)
+                .where(*_of(key))
+            )
+            return {
+                r.exercise: ProgressStep(r.exercise, r.step, r.changed_at, r.stepped_up_at)
+                for r in rows
+            }
+
+        return await self._run(op, write=False)
+
+    async def save_steps(self, key: UserKey, steps: Collection[ProgressStep]) -> None:
+        if not steps:
+            return
+        for st in steps:
+            _aware(st.changed_at, "changed_at")
+
+        async def op(s: AsyncSession) -> None:
+            uid = await self._ensure_user(s, key)
+            for st in steps:
+                values = {
+                    "step": st.step,
+                    "changed_at": st.changed_at,
+                    "stepped_up_at": st.stepped_up_at,
+                }
+                await s.execute(
+                    self._insert(ProgressionStepRow)
+                    .values(user_id=uid, exercise=st.exercise, **values)
+                    .on_conflict_do_update(index_elements=["user_id", "exercise"], set_=values)
+                )
+
+        await self._run(op, write=True)
+
+    async def save_checkin(self, key: UserKey, checkin: CheckIn) -> None:
+        _aware(checkin.at, "at")
+        values: dict[str, Any] = {
+            "pain": checkin.pain,
+            "interference": checkin.interference,
+            "confidence": checkin.confidence,
+            "at": checkin.at,
+        }
+
+        async def op(s: AsyncSession) -> None:
+            uid = await self._ensure_user(s, key)
+            await s.execute(
+                self._insert(CheckInRow)
+                .values(user_id=uid, week=checkin.week, **values)
+                .on_conflict_do_update(index_elements=["user_id", "week"], set_=values)
+            )
+
+        await self._run(op, write=True)
+
+    async def checkins_since(self, key: UserKey, since: date) -> list[CheckIn]:
+        async def op(s: AsyncSession) -> list[CheckIn]:
+            rows = await s.scalars(
+                select(CheckInRow)
+                .join(User, User.id == CheckInRow.user_id)
+                .where(*_of(key), CheckInRow.week >= since)
+                .order_by(CheckInRow.week)
+            )
+            return [CheckIn(r.week, r.at, r.pain, r.interference, r.confidence) for r in rows]
+
+        return await self._run(op, write=False)
+
     # -- reminders -------------------------------------------------------------------------
 
     async def get_reminder(self, key: UserKey) -> ReminderSchedule | None:
@@ -699,6 +780,8 @@ class SqlStore:
                 ("pain_scores", PainScore, PainScore.at),
                 ("reminder_schedules", ReminderScheduleRow, ReminderScheduleRow.id),
                 ("deliveries", Delivery, Delivery.due_at),
+                ("progression_steps", ProgressionStepRow, ProgressionStepRow.exercise),
+                ("checkins", CheckInRow, CheckInRow.week),
                 ("conversations", ConversationRow, ConversationRow.user_id),
             ):
                 found = await s.scalars(select(model).where(model.user_id == uid).order_by(order))
@@ -724,7 +807,14 @@ class SqlStore:
                 ),
                 *(
                     delete(model).where(model.user_id == uid)
-                    for model in (ReminderScheduleRow, PainScore, WorkoutLog, ConversationRow)
+                    for model in (
+                        ReminderScheduleRow,
+                        PainScore,
+                        WorkoutLog,
+                        ProgressionStepRow,
+                        CheckInRow,
+                        ConversationRow,
+                    )
                 ),
                 delete(User).where(*_of(key)),
             ]

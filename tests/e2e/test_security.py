@@ -22,6 +22,7 @@ import pytest
 from bot.adapters.base import Handler
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import build_dialogue
+from bot.core.flood import FloodGate
 from bot.core.ports import Profile, UserKey
 from bot.core.types import Incoming, Kind
 from bot.logs import setup_logging
@@ -249,7 +250,8 @@ async def test_export_holds_every_row_forget_deletes(tmp_path: Path) -> None:
 
     store = await open_store(f"sqlite+aiosqlite:///{tmp_path}/x.db")
     try:
-        chat = Chat(build_dialogue(store), platform="telegram")
+        # More than the flood gate's burst of messages, in well under its window.
+        chat = Chat(build_dialogue(store, flood=FloodGate(limit=100)), platform="telegram")
         await chat.say("/start")
         await chat.press("Beginner")
         await chat.press("Gym")
@@ -257,14 +259,25 @@ async def test_export_holds_every_row_forget_deletes(tmp_path: Path) -> None:
         await chat.press("Yes, store")
         await chat.press("Yes, remind me")
         await chat.say("Berlin")
+        await chat.press("Yes, check in")
         await chat.say("/done")
+        await chat.press("Too hard?")
+        await chat.press(chat.last[0].buttons[0].label)  # that exercise one step easier
         await chat.say("/pain 3")
+        # The weekly check-in rides on the week's first reminder: answer it.
+        chat.last = [await chat.dialogue.reminder(UserKey("telegram", "u1"), chat.dialogue.clock())]
+        for label in ("2", "A little", "4"):
+            await chat.press(label)
         [export] = await chat.say("/export")
         assert export.document is not None and export.ephemeral
         data = json.loads(export.document[1])
         assert data["format"] == "backbot-export/1"
         assert [p["score"] for p in data["pain_scores"]] == [4, 3]
         assert data["user"]["equipment"] == "gym" and data["reminder_schedules"]
+        assert data["user"]["checkin"] is True and len(data["progression_steps"]) == 1
+        assert [(c["pain"], c["interference"], c["confidence"]) for c in data["checkins"]] == [
+            (2, 1, 4)
+        ]
         rows = sum(len(v) if isinstance(v, list) else 1 for k, v in data.items() if k != "format")
         deleted = await store.forget(UserKey("telegram", "u1"))
         assert deleted == rows

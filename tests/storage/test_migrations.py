@@ -31,6 +31,8 @@ TABLES = {
     "reminder_schedules",
     "deliveries",
     "app_state",
+    "progression_steps",
+    "checkins",
 }
 
 
@@ -47,9 +49,9 @@ def _revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def test_one_head_and_it_is_0004() -> None:
+def test_one_head_and_it_is_0005() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0004"]
+    assert script.get_heads() == ["0005"]
 
 
 def test_models_cover_the_expected_tables() -> None:
@@ -62,7 +64,7 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
         # Sanity check that the comparison can fail: an empty database differs from the models.
         assert len(await conn.run_sync(_diff)) >= len(TABLES)
 
-    assert await run_migrations(empty_engine) == "0004"
+    assert await run_migrations(empty_engine) == "0005"
 
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_tables) == TABLES | {"alembic_version"}
@@ -74,8 +76,8 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
 
 
 async def test_upgrade_twice_is_a_no_op(empty_engine: AsyncEngine) -> None:
-    assert await run_migrations(empty_engine) == "0004"
-    assert await run_migrations(empty_engine) == "0004"
+    assert await run_migrations(empty_engine) == "0005"
+    assert await run_migrations(empty_engine) == "0005"
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -94,7 +96,7 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
         assert await conn.run_sync(_tables) <= {"alembic_version"}
         assert await conn.run_sync(_revision) is None
 
-    assert await run_migrations(empty_engine) == "0004"
+    assert await run_migrations(empty_engine) == "0005"
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -102,9 +104,9 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
 def test_sync_upgrade_helper_for_the_cli(tmp_path: Path) -> None:
     """`backbot db upgrade` calls this outside any event loop."""
     db = tmp_path / "cli" / "bot.db"
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0004"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0005"
     assert db.is_file()
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0004"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0005"
 
 
 async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
@@ -135,7 +137,7 @@ async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
             ),
             {"data": '{"remind": true}', "at": at},
         )
-    assert await run_migrations(empty_engine) == "0004"
+    assert await run_migrations(empty_engine) == "0005"
     async with empty_engine.connect() as conn:
         raw = (await conn.execute(text("SELECT state FROM conversations"))).scalar_one()
     import json
@@ -153,3 +155,59 @@ async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
     async with empty_engine.connect() as conn:
         row = (await conn.execute(text("SELECT flow, step FROM flow_states"))).one()
     assert tuple(row) == ("onboarding", "equipment")
+
+
+async def test_0005_adds_steps_and_checkins_and_goes_back_keeping_users(
+    empty_engine: AsyncEngine,
+) -> None:
+    """A user from before 0005 gets the check-in switched off; down to 0004 drops the new
+    tables and column and keeps the user."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    assert await run_migrations(empty_engine, "0004") == "0004"
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    async with empty_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO users (id, platform, user_id, display_name, level, equipment, "
+                "timezone, onboarded, has_profile, created_at) VALUES (1, 'telegram', '7', '', "
+                "'beginner', 'none', 'UTC', true, true, :at)"
+            ),
+            {"at": at},
+        )
+    assert await run_migrations(empty_engine) == "0005"
+    async with empty_engine.begin() as conn:
+        assert (await conn.execute(text("SELECT checkin FROM users"))).scalar_one() in (0, False)
+        await conn.execute(
+            text(
+                "INSERT INTO progression_steps (user_id, exercise, step, changed_at) "
+                "VALUES (1, 'plank', 1, :at)"
+            ),
+            {"at": at},
+        )
+        await conn.execute(
+            text("INSERT INTO checkins (user_id, week, pain, at) VALUES (1, :w, 3, :at)"),
+            {"w": at.date(), "at": at},
+        )
+
+    def _down(conn: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+
+    async with empty_engine.begin() as conn:
+        await conn.run_sync(_down)
+    async with empty_engine.connect() as conn:
+        assert await conn.run_sync(_tables) == (TABLES - {"progression_steps", "checkins"}) | {
+            "alembic_version"
+        }
+        columns = await conn.run_sync(
+            lambda c: {x["name"] for x in inspect(c).get_columns("users")}
+        )
+        assert "checkin" not in columns
+        assert (await conn.execute(text("SELECT count(*) FROM users"))).scalar_one() == 1
+    assert await run_migrations(empty_engine) == "0005"
+    async with empty_engine.connect() as conn:
+        assert await conn.run_sync(_diff) == []

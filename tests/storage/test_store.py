@@ -17,12 +17,23 @@ from sqlalchemy import delete, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from bot.core.ports import Conversation, Frame, PainEntry, Profile, ReminderSchedule, UserKey
+from bot.core.ports import (
+    CheckIn,
+    Conversation,
+    Frame,
+    PainEntry,
+    Profile,
+    ProgressStep,
+    ReminderSchedule,
+    UserKey,
+)
 from bot.errors import StorageUnavailable
 from bot.storage.models import (
+    CheckInRow,
     ConversationRow,
     Delivery,
     PainScore,
+    ProgressionStepRow,
     ReminderScheduleRow,
     User,
     WorkoutLog,
@@ -300,6 +311,53 @@ async def test_reminder_defaults_round_trip(store: SqlStore) -> None:
     assert await store.get_profile(BOB) is None
 
 
+# -- progression steps and weekly check-ins ------------------------------------------------
+
+
+async def test_steps_round_trip_and_overwrite_per_exercise(store: SqlStore) -> None:
+    assert await store.get_steps(ANN) == {}
+    await store.save_steps(ANN, [])  # nothing to write: no user row either
+    assert await user_pk(store, ANN.platform, ANN.user_id) is None
+    up = ProgressStep("plank", 1, T0, T0)
+    await store.save_steps(ANN, [up, ProgressStep("dead_bug", 0, T0)])
+    assert await store.get_steps(ANN) == {"plank": up, "dead_bug": ProgressStep("dead_bug", 0, T0)}
+    later = T0 + timedelta(days=3)
+    down = ProgressStep("plank", 0, later, T0)  # "Too hard": down, the step-up time kept
+    await store.save_steps(ANN, [down])
+    got = await store.get_steps(ANN)
+    assert got["plank"] == down and got["plank"].changed_at.utcoffset() == timedelta(0)
+    assert await count(store, ProgressionStepRow) == 2
+    assert await store.get_steps(BOB) == {}
+    assert await store.get_profile(ANN) is None  # a step alone makes no profile
+    with pytest.raises(ValueError):
+        await store.save_steps(ANN, [ProgressStep("plank", 1, datetime(2026, 3, 2))])
+
+
+async def test_checkins_fill_in_one_answer_at_a_time_and_read_by_week(store: SqlStore) -> None:
+    monday = date(2026, 3, 2)
+    await store.save_checkin(ANN, CheckIn(monday, T0, pain=4))
+    await store.save_checkin(ANN, CheckIn(monday, T0 + timedelta(minutes=1), 4, 2))
+    done = CheckIn(monday, T0 + timedelta(minutes=2), 4, 2, 3)
+    await store.save_checkin(ANN, done)
+    nxt = CheckIn(monday + timedelta(weeks=1), T0 + timedelta(weeks=1), 2, None, None)
+    await store.save_checkin(ANN, nxt)
+    assert await store.checkins_since(ANN, monday) == [done, nxt]
+    assert await store.checkins_since(ANN, monday + timedelta(days=1)) == [nxt]
+    assert await count(store, CheckInRow) == 2
+    assert await store.checkins_since(BOB, monday) == []
+    with pytest.raises(IntegrityError):  # the schema refuses what the buttons never offer
+        async with store.sessionmaker() as s, s.begin():
+            uid = await user_pk(store, ANN.platform, ANN.user_id)
+            s.add(CheckInRow(user_id=uid, week=date(2026, 4, 6), confidence=6, at=T0))
+
+
+async def test_checkin_opt_in_is_a_profile_field(store: SqlStore) -> None:
+    await store.save_profile(Profile(ANN, "Ann"))
+    assert (await store.get_profile(ANN)).checkin is False  # type: ignore[union-attr]
+    await store.save_profile(Profile(ANN, "Ann", checkin=True), ["checkin"])
+    assert (await store.get_profile(ANN)).checkin is True  # type: ignore[union-attr]
+
+
 # -- /forget -------------------------------------------------------------------------------
 
 
@@ -312,6 +370,10 @@ async def _fill(store: SqlStore, key: UserKey) -> None:
     for i in range(2):
         await store.log_pain(key, 3 + i, T0 + timedelta(hours=i))
     await store.save_reminder(ReminderSchedule(key, chat_id="c", next_due_at=T0))
+    await store.save_steps(
+        key, [ProgressStep("plank", 1, T0, T0), ProgressStep("bird_dog", -1, T0)]
+    )
+    await store.save_checkin(key, CheckIn(date(2026, 3, 2), T0, 3, 1, 4))
     uid = await user_pk(store, key.platform, key.user_id)
     async with store.sessionmaker() as s, s.begin():
         sched_id = (
@@ -342,6 +404,10 @@ async def _rows_of(store: SqlStore, uid: int) -> dict[str, int]:
             store, ReminderScheduleRow, ReminderScheduleRow.user_id == uid
         ),
         "deliveries": await count(store, Delivery, Delivery.user_id == uid),
+        "progression_steps": await count(
+            store, ProgressionStepRow, ProgressionStepRow.user_id == uid
+        ),
+        "checkins": await count(store, CheckInRow, CheckInRow.user_id == uid),
     }
 
 
@@ -359,6 +425,8 @@ async def test_forget_deletes_every_row_of_that_user_only(store: SqlStore) -> No
         "pain_scores": 2,
         "reminder_schedules": 1,
         "deliveries": 2,
+        "progression_steps": 2,
+        "checkins": 1,
     }
     assert before == expected
     assert await _rows_of(store, bob_id) == expected
@@ -372,7 +440,10 @@ async def test_forget_deletes_every_row_of_that_user_only(store: SqlStore) -> No
     assert await store.get_reminder(ANN) is None
     assert await store.session_days(ANN, date(2000, 1, 1)) == []
     assert await store.pain_since(ANN, datetime(2000, 1, 1, tzinfo=UTC)) == []
+    assert await store.get_steps(ANN) == {}
+    assert await store.checkins_since(ANN, date(2000, 1, 1)) == []
     assert await store.get_profile(BOB) is not None
+    assert len(await store.get_steps(BOB)) == 2
     assert await store.forget(ANN) == 0
 
 
@@ -388,18 +459,9 @@ async def test_forget_does_not_need_cascades(store: SqlStore) -> None:
             await conn.exec_driver_sql("COMMIT")  # leave our BEGIN: PRAGMA is a no-op inside one
             await conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 0
-    assert await store.forget(ANN) == 10
-    assert await _rows_of(store, ann_id) == dict.fromkeys(
-        [
-            "users",
-            "conversations",
-            "workout_logs",
-            "pain_scores",
-            "reminder_schedules",
-            "deliveries",
-        ],
-        0,
-    )
+    assert await store.forget(ANN) == 13
+    rows = await _rows_of(store, ann_id)
+    assert len(rows) == 8 and rows == dict.fromkeys(rows, 0)
 
 
 async def test_deleting_a_user_cascades(store: SqlStore) -> None:

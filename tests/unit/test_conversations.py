@@ -90,7 +90,9 @@ async def test_days_and_time_at_the_reminders_step_ask_the_time_zone_first(
     await chat.say("+2")
     sched = await store.get_reminder(KEY)
     assert sched is not None and sched.days == (1, 3) and sched.timezone == "Etc/GMT-2"
-    assert (await store.get_profile(KEY)).onboarded  # type: ignore[union-attr]
+    await chat.say("yes")  # the weekly check-in, asked once reminders are on
+    profile = await store.get_profile(KEY)
+    assert profile is not None and profile.onboarded and profile.checkin
 
 
 async def test_a_settings_question_does_not_stay_open(chat: Chat, store: MemoryStore) -> None:

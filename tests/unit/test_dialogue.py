@@ -434,11 +434,14 @@ async def test_onboarding_custom_reminder_days_then_time_zone(chat: Chat, store)
     replies = await chat.say("tue thu 7am")
     assert "Tue, Thu at 07:00" in replies[0].text
     assert replies[-1].topic == "timezone"
-    await chat.say("+2")
+    *_, last = await chat.say("+2")
+    assert last.topic == "checkin"  # the weekly check-in rides on reminders: asked last
+    await chat.press("No thanks")
     key = UserKey("test", "u1")
     sched = await store.get_reminder(key)
     assert sched.days == (1, 3) and sched.timezone == "Etc/GMT-2"
-    assert (await store.get_profile(key)).onboarded
+    profile = await store.get_profile(key)
+    assert profile.onboarded and not profile.checkin
 
 
 class BrokenStore(MemoryStore):

@@ -6,13 +6,13 @@ Adding a flow (a weekly check-in, say) is one new module with a `FLOW` and one l
 from __future__ import annotations
 
 from bot.core.flow import Flow
-from bot.core.flows import forget, onboarding, pain, screening, settings
+from bot.core.flows import checkin, forget, onboarding, pain, screening, settings
 from bot.kb import Screening
 
 
 def build(screen: Screening | None) -> dict[str, Flow]:
     """Every flow; the screening flow takes its question and items from the knowledge base."""
-    fixed = (onboarding.FLOW, settings.FLOW, pain.FLOW, forget.FLOW)
+    fixed = (onboarding.FLOW, settings.FLOW, pain.FLOW, forget.FLOW, checkin.FLOW)
     table = {f.name: f for f in fixed}
     if screen is not None:
         table[screening.NAME] = screening.build(

@@ -1,4 +1,5 @@
-"""Onboarding (/start): level -> equipment -> pain -> reminders (-> days and time) -> time zone.
+"""Onboarding (/start): level -> equipment -> pain -> reminders (-> days and time) -> time zone
+-> the weekly check-in (which rides on reminders, so it is asked only when they are on).
 
 "No reminders" ends setup without asking the time zone; "Other days or time" asks them, and the
 schedule starts only once the zone is known (so "tue thu 7am" means 7am where the user is).
@@ -9,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from bot.core.flow import Answer, Choice, Flow, Outcome, Parsed, Services, Step, match_choice
-from bot.core.flows import steps
+from bot.core.flows import checkin, steps
 from bot.core.messages import HELP, HOME_BUTTONS, PRIVACY_SHORT
 from bot.core.ports import Frame
 from bot.core.turn import Turn
@@ -97,7 +98,8 @@ FLOW = Flow(
             steps.consent("reminders", in_setup=True),
             REMINDERS,
             steps.when("timezone"),
-            _finishing(steps.timezone(None)),
+            steps.timezone("checkin"),
+            _finishing(checkin.opt_in(None)),
         )
     },
     first="level",
@@ -113,7 +115,7 @@ async def start(ctx: Turn) -> Reply:
     return Reply(
         f"Hi {name}! I'm backbot, your back-training coach. I give you a safe back workout for "
         "today, answer questions about back training and back pain, log your sessions and "
-        "remind you to train 3× a week.\nFour quick questions to fit the plan to you. "
+        "remind you to train 3× a week.\nA few quick questions to fit the plan to you. "
         + PRIVACY_SHORT,
         kind=Kind.ONBOARDING,
         topic="intro",

@@ -7,7 +7,7 @@ import dataclasses
 
 from bot.core import reminders
 from bot.core.flow import Choice, Flow, Outcome, Services, Step
-from bot.core.flows import steps
+from bot.core.flows import checkin, steps
 from bot.core.ports import Frame
 from bot.core.turn import Turn
 from bot.core.types import Button, Kind, Reply
@@ -66,6 +66,7 @@ FLOW = Flow(
             _saved(steps.timezone(None)),
             REMINDERS,
             steps.when(None),
+            _saved(checkin.opt_in(None)),
         )
     },
     first="level",
@@ -79,6 +80,7 @@ MENU = (
     ("Equipment", "equipment"),
     ("Time zone", "timezone"),
     ("Reminders", "reminders"),
+    ("Weekly check-in", "checkin"),
 )
 
 
@@ -92,7 +94,8 @@ async def overview(ctx: Turn) -> Reply:
     )
     text = (
         f"**Your settings**\nLevel: {p.level}\nEquipment: {p.equipment.replace('_', ' ')}\n"
-        f"Time zone: {p.timezone}\n{rem}\nWhat would you like to change?"
+        f"Time zone: {p.timezone}\n{rem}\nWeekly check-in: {'on' if p.checkin else 'off'}\n"
+        "What would you like to change?"
     )
     buttons = tuple(Button(label, f"settings:{step}") for label, step in MENU)
     return Reply(text, buttons, ephemeral=True, kind=Kind.COMMAND, topic="settings")
