@@ -79,6 +79,10 @@ class Retrieval(Protocol):
         """Whether the message is about the back at all (for the fallback's wording)."""
         ...
 
+    def about_something_else(self, text: str, min_words: int = 3) -> bool:
+        """Whether a question is about something we don't cover (no back or training word)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class _Choice:
@@ -238,9 +242,14 @@ class Retriever:
         raw = clean(text)
         if not any(p.search(raw) for p in self._not_back):
             return False
-        if self.mentions_back(text):
+        return self.about_something_else(text, min_words=0)
+
+    def about_something_else(self, text: str, min_words: int = 3) -> bool:
+        """At least `min_words` content words, none about the back or training it."""
+        toks = self.query_tokens(text)
+        if len(toks) < min_words or self.mentions_back(text):
             return False
-        return not any(t in self._domain and t not in _TIME_WORDS for t in self.query_tokens(text))
+        return not any(t in self._domain and t not in _TIME_WORDS for t in toks)
 
     def mentions_back(self, text: str) -> bool:
         """Uses a word about the back itself (spine, lumbar, back, ...), as written."""

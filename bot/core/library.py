@@ -20,6 +20,15 @@ MAX_TITLE = 60
 MAX_OTHER_QUESTIONS = 2  # a long message's further questions tried for an "also asked" button
 
 
+# Everyday words in multi-word FAQ tags that say nothing about training on their own.
+_GENERIC = frozenset(
+    "stay through after before long people post without best year years week weeks work good "
+    "new old young day days time get make keep way type types better bad right wrong normal ok "
+    "safe help hard easy big small high low first next last much many more less all any some "
+    "back to at in on of for with from up down out off".split()
+)
+
+
 class Library:
     def __init__(
         self, kb: KnowledgeBase, tuning: Tuning | None = None, retriever: Retrieval | None = None
@@ -32,11 +41,12 @@ class Library:
                 [(x.id, x.name, x.aliases) for x in kb.exercises.values()],
             ),
             self.normalize,
-            # Exercise names and FAQ tags are in the domain too ("bird dog", "pilates").
+            # Exercise names and FAQ tags are in the domain too ("bird dog", "pilates"), but not
+            # a tag's everyday words ("stay active" must not make "stay" a training word).
             [
                 *kb.smalltalk.domain_words,
                 *(x.name for x in kb.exercises.values()),
-                *(t for e in kb.faq for t in e.tags),
+                *(w for e in kb.faq for t in e.tags for w in t.split() if w not in _GENERIC),
             ],
             off_topic=kb.smalltalk.off_topic,
             not_back=kb.smalltalk.not_back,
@@ -89,6 +99,10 @@ class Library:
         if not ex.changed:
             return self.retriever.decide(text[:MAX_QUERY_CHARS]), ()
         result = self.retriever.decide(ex.query[:MAX_QUERY_CHARS])
+        if result.answer is None and self.retriever.about_something_else(ex.query):
+            # The question itself is about something we don't cover ("how do I explain a career
+            # gap?"): the story's incidental words ("back", "weeks") must not answer it.
+            return Result(None, (), False), ()
         if result.answer is None:
             whole = self.retriever.decide(text[:MAX_QUERY_CHARS])
             if whole.answer is not None or not result.suggestions:
