@@ -137,6 +137,10 @@ class RedFlag(_Model):
     # unlike `unless`, the rest of the window is still checked.
     ignore: Regexes = []
     unless: Regexes = []
+    # Exceptions about the whole episode, read over the window and the sentence either side:
+    # "Six months ago I fell off a ladder. It's healed and I've been cleared." A past, recovered
+    # event is told across sentences, so one window alone rarely holds both halves.
+    unless_nearby: Regexes = []
     message: str = Field(max_length=MAX_ANSWER_CHARS)
     sources: list[str] = Field(min_length=1)
 
@@ -532,7 +536,13 @@ def _check_safety(
         p.add("safety.yaml", i, "duplicate id")
     for rf in safety.red_flags:
         need_sources("safety.yaml", rf.id, rf.sources)
-        for text in (*rf.patterns, *(g for c in rf.all_of for g in c), *rf.ignore, *rf.unless):
+        for text in (
+            *rf.patterns,
+            *(g for c in rf.all_of for g in c),
+            *rf.ignore,
+            *rf.unless,
+            *rf.unless_nearby,
+        ):
             for name in _CONCEPT_REF.findall(text):
                 if name not in safety.concepts:
                     p.add("safety.yaml", rf.id, f"unknown concept %{name}%")

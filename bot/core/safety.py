@@ -100,6 +100,7 @@ class _Compiled:
     combos: tuple[tuple[re.Pattern[str], ...], ...]
     ignore: tuple[re.Pattern[str], ...]
     unless: tuple[re.Pattern[str], ...]
+    nearby: tuple[re.Pattern[str], ...]  # `unless_nearby`: read over the window ± 1 sentence
     escalate: tuple[tuple[Urgency, tuple[re.Pattern[str], ...]], ...]
     # Any pattern, or the first group of any combination: a flag whose `anywhere` finds nothing
     # in the whole message cannot fire in any window, so its windows are never checked.
@@ -157,6 +158,7 @@ class Triage:
                 combos,
                 comp(rf.ignore),
                 comp(rf.unless),
+                comp(rf.unless_nearby),
                 tuple((e.level, comp(e.patterns)) for e in rf.escalate),
                 re.compile("|".join(f"(?:{p.pattern})" for p in starts)),
                 prefilter(starts),
@@ -186,7 +188,7 @@ class Triage:
         def forms(a: int, b: int) -> set[str]:
             got = cache.get((a, b))
             if got is None:
-                window = ss[a] if a == b else f"{ss[a]} {ss[b]}"
+                window = " ".join(ss[a : b + 1])
                 got = cache[(a, b)] = _spellings(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))
             return got
 
@@ -198,7 +200,14 @@ class Triage:
             spans = {(i, i) for i in hits}
             spans |= {(j, j + 1) for i in hits for j in (i - 1, i) if 0 <= j < len(ss) - 1}
             best: Urgency | None = None
+            last = len(ss) - 1
             for a, b in sorted(spans):
+                if c.nearby and any(
+                    self._within_clause(u, f)
+                    for u in c.nearby
+                    for f in forms(max(0, a - 1), min(last, b + 1))
+                ):
+                    continue
                 level = self._window_level(c, forms(a, b))
                 if level is not None and (best is None or _RANK[level] < _RANK[best]):
                     best = level
