@@ -39,7 +39,17 @@ _WORKOUT = [
         r"^(so |ok |okay |right |hey )?what (should|do|can|shall) i (do|train|work on)"
         r"( today| now| tonight)?$",
         r"^(workout|session|train|today|todays workout)( pls| please| plz)?$",
-        r"\b(give|gimme|send|show) me\b.{0,30}\b(workout|session|routine)\b",
+        r"\b(give|gimme|send|show) me\b.{0,30}\b(workout|session|routine|circuit"
+        r"|(pull|push|back|core) day)\b",
+        r"\b(plan|build|write|make|design|program) me (a |an |some )?(\w+ ){0,3}"
+        r"(workout|session|routine|circuit|day)\b",
+        r"\b(new|fresh|different) (\w+ ){0,2}(workout|routine|session)\b (\w+ ){0,2}(pls|please|plz)\b",
+        r"\bmix it up\b.{0,40}\b(workout|routine|session)\b",
+        # "need a dumbbell only back workout rn"; not "I need a routine for my sciatica"
+        r"^(i )?(need|want) (a |an )?(\w+ ){0,3}(workout|routine|session|circuit)\b"
+        r"(?!.*\b(pain|sciatica|hurt\w*|injur\w*|disc|sore\w*|ache\w*)\b)",
+        r"^(something|sumthin|smth|somethin) (\w+ ){0,3}(for|4) (today|tonight|2day)\b",
+        r"\b(gentle|easy|light) (back )?(routine|workout|session)\b (\w+ ){0,4}(please|pls|plz)\b",
         r"\bwhat s on (for )?today\b",
         r"\b(my|a) (back )?workout (pls|please|plz)\b",
         r"^(whats |what s |what is )?(the |my |todays |today s )?(back )?(workout|session) of the day\b",
