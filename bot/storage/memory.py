@@ -9,7 +9,15 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from bot.core.ports import Conversation, PainEntry, Profile, ReminderSchedule, UserKey
+from bot.core.ports import (
+    Conversation,
+    InboxItem,
+    PainEntry,
+    Profile,
+    ReminderSchedule,
+    Unanswered,
+    UserKey,
+)
 
 
 class MemoryStore:
@@ -23,6 +31,7 @@ class MemoryStore:
         self.sessions: dict[UserKey, dict[date, datetime]] = {}
         self.pain: dict[UserKey, list[PainEntry]] = {}
         self.reminders: dict[UserKey, ReminderSchedule] = {}
+        self.inbox: dict[int, InboxItem] = {}
 
     async def get_profile(self, key: UserKey) -> Profile | None:
         return copy.deepcopy(self.profiles.get(key))
@@ -70,19 +79,23 @@ class MemoryStore:
         profile = self.profiles.get(key)
         sessions, pain = self.sessions.get(key, {}), self.pain.get(key, [])
         sched, conv = self.reminders.get(key), self.conversations.get(key)
-        if profile is None and not (sessions or pain or sched or conv):
+        asked = [i for i in self.inbox.values() if i.question.user == key]
+        if profile is None and not (sessions or pain or sched or conv or asked):
             return {}
         p = dataclasses.asdict(profile) if profile else {}
         p.pop("key", None)
+        has_user = profile is not None or bool(sessions or pain or sched or conv)
+        user = {"user": {"platform": key.platform, "user_id": key.user_id, **p}} if has_user else {}
         data: dict[str, Any] = json.loads(
             json.dumps(
                 {
-                    "user": {"platform": key.platform, "user_id": key.user_id, **p},
+                    **user,
                     "workouts": [{"day": d, "logged_at": at} for d, at in sorted(sessions.items())],
                     "pain_scores": [{"score": e.score, "at": e.at} for e in pain],
                     "reminder_schedules": [dataclasses.asdict(sched)] if sched else [],
                     "deliveries": [],
                     "conversations": [conv.to_json()] if conv else [],
+                    "unanswered_questions": [_inbox_row(i) for i in asked],
                 },
                 default=str,
             )
@@ -111,10 +124,62 @@ class MemoryStore:
     async def save_reminder(self, schedule: ReminderSchedule) -> None:
         self.reminders[schedule.key] = copy.deepcopy(schedule)
 
+    async def record_unanswered(self, question: Unanswered) -> None:
+        item_id = max(self.inbox, default=0) + 1
+        self.inbox[item_id] = InboxItem(item_id, question)
+
+    async def inbox_items(self, status: str | None = "open") -> list[InboxItem]:
+        items = [i for i in self.inbox.values() if status is None or i.status == status]
+        return sorted(items, key=lambda i: (i.question.asked_at, i.id))
+
+    async def inbox_item(self, item_id: int) -> InboxItem | None:
+        return self.inbox.get(item_id)
+
+    async def resolve_inbox_item(
+        self, item_id: int, status: str, faq_id: str | None, now: datetime
+    ) -> bool:
+        item = self.inbox.get(item_id)
+        if item is None or item.status != "open":
+            return False
+        self.inbox[item_id] = dataclasses.replace(
+            item, status=status, faq_id=faq_id, resolved_at=now
+        )
+        return True
+
+    async def drop_inbox_users(self, before: datetime) -> int:
+        return self._unlink(lambda i: i.question.asked_at < before)
+
+    def _unlink(self, which: Any) -> int:
+        n = 0
+        for item_id, item in list(self.inbox.items()):
+            if item.question.user is not None and which(item):
+                q = dataclasses.replace(item.question, user=None)
+                self.inbox[item_id] = dataclasses.replace(item, question=q)
+                n += 1
+        return n
+
     async def forget(self, key: UserKey) -> int:
         n = 0
         for table in (self.profiles, self.conversations, self.reminders):
             n += table.pop(key, None) is not None
         n += len(self.sessions.pop(key, {}))
         n += len(self.pain.pop(key, []))
+        # Inbox questions stay (without who asked), as on the database.
+        n += self._unlink(lambda i: i.question.user == key)
         return n
+
+
+def _inbox_row(item: InboxItem) -> dict[str, Any]:
+    """An inbox item as /export shows it (the columns of `unanswered_questions`)."""
+    q = item.question
+    return {
+        "id": item.id,
+        "text": q.text,
+        "reason": q.reason,
+        "candidates": [{"topic": c.topic, "score": c.score} for c in q.candidates],
+        "platform": q.platform,
+        "asked_at": q.asked_at,
+        "status": item.status,
+        "faq_id": item.faq_id,
+        "resolved_at": item.resolved_at,
+    }

@@ -31,7 +31,9 @@ TABLES = {
     "reminder_schedules",
     "deliveries",
     "app_state",
+    "unanswered_questions",
 }
+HEAD = "0006"
 
 
 def _diff(conn: Connection) -> list[Any]:
@@ -47,9 +49,9 @@ def _revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def test_one_head_and_it_is_0004() -> None:
+def test_one_head_and_it_is_the_latest() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0004"]
+    assert script.get_heads() == [HEAD]
 
 
 def test_models_cover_the_expected_tables() -> None:
@@ -62,7 +64,7 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
         # Sanity check that the comparison can fail: an empty database differs from the models.
         assert len(await conn.run_sync(_diff)) >= len(TABLES)
 
-    assert await run_migrations(empty_engine) == "0004"
+    assert await run_migrations(empty_engine) == HEAD
 
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_tables) == TABLES | {"alembic_version"}
@@ -70,12 +72,16 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
         indexes = await conn.run_sync(
             lambda c: {i["name"] for t in TABLES for i in inspect(c).get_indexes(t)}
         )
-    assert {"ix_reminder_schedules_next_due_at", "ix_pain_scores_user_id_at"} <= indexes
+    assert {
+        "ix_reminder_schedules_next_due_at",
+        "ix_pain_scores_user_id_at",
+        "ix_unanswered_questions_platform_user_id",
+    } <= indexes
 
 
 async def test_upgrade_twice_is_a_no_op(empty_engine: AsyncEngine) -> None:
-    assert await run_migrations(empty_engine) == "0004"
-    assert await run_migrations(empty_engine) == "0004"
+    assert await run_migrations(empty_engine) == HEAD
+    assert await run_migrations(empty_engine) == HEAD
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -94,7 +100,7 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
         assert await conn.run_sync(_tables) <= {"alembic_version"}
         assert await conn.run_sync(_revision) is None
 
-    assert await run_migrations(empty_engine) == "0004"
+    assert await run_migrations(empty_engine) == HEAD
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -102,9 +108,9 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
 def test_sync_upgrade_helper_for_the_cli(tmp_path: Path) -> None:
     """`backbot db upgrade` calls this outside any event loop."""
     db = tmp_path / "cli" / "bot.db"
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0004"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == HEAD
     assert db.is_file()
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0004"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == HEAD
 
 
 async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
@@ -135,7 +141,7 @@ async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
             ),
             {"data": '{"remind": true}', "at": at},
         )
-    assert await run_migrations(empty_engine) == "0004"
+    assert await run_migrations(empty_engine) == HEAD
     async with empty_engine.connect() as conn:
         raw = (await conn.execute(text("SELECT state FROM conversations"))).scalar_one()
     import json
