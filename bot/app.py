@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+HOUSEKEEPING_EVERY_S = 3600.0  # how often `backbot run` drops inbox users past retention
+
 _KB_CACHE: dict[Path, KnowledgeBase] = {}
 _MODEL_CACHE: dict[Path, TriageModel] = {}
 
@@ -127,6 +129,22 @@ async def open_store(settings: Settings) -> SqlStore:
     return await _open(settings.database_url)
 
 
+async def housekeeping(store: SqlStore, every: float = HOUSEKEEPING_EVERY_S) -> None:
+    """Privacy chores for as long as the bot runs, once at start and then every `every`
+    seconds: unanswered questions forget who asked them after 30 days."""
+    from datetime import UTC, datetime
+
+    from bot.core.inbox import forget_old_askers
+    from bot.errors import StorageUnavailable
+
+    while True:
+        try:
+            await forget_old_askers(store, datetime.now(UTC))
+        except StorageUnavailable as e:
+            logger.warning("housekeeping skipped, database unavailable: %s", e)
+        await asyncio.sleep(every)
+
+
 async def run_platforms(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -156,8 +174,10 @@ async def run_platforms(
         }
 
     health: HealthServer | None = None
+    chores: asyncio.Task[None] | None = None
     with metrics.count_errors():
         try:
+            chores = asyncio.create_task(housekeeping(store), name="housekeeping")
             if settings.health_port is not None:
                 health = HealthServer(
                     settings.health_port,
@@ -178,6 +198,10 @@ async def run_platforms(
             logger.info("backbot running: %s", ", ".join(type(a).__name__ for a in adapters))
             await _wait_for_signal(stop or asyncio.Event())
         finally:
+            if chores is not None:
+                chores.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await chores
             if scheduler is not None:
                 await scheduler.stop()
             for a in reversed(started):

@@ -1,4 +1,5 @@
-"""The `backbot` command: run, chat, ask, kb check, kb eval, triage build, db upgrade, bench.
+"""The `backbot` command: run, chat, ask, kb check, kb eval, inbox, triage build, db upgrade,
+bench.
 
 Platform libraries, SQLAlchemy and matplotlib are imported only by the subcommands that need
 them, so `backbot ask "hi"` starts fast.
@@ -44,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("file", type=Path)
     ev.add_argument("--dir", type=Path, default=None, help="knowledge directory")
     ev.add_argument("--misses", type=int, default=40, help="how many misses to list")
+    ib = sub.add_parser("inbox", help="questions the bot could not answer: list, promote, dismiss")
+    ib.add_argument(
+        "action", nargs="?", choices=("promote", "dismiss"), help="promote ID FAQ_ID, dismiss ID"
+    )
+    ib.add_argument("ids", nargs="*", metavar="ID", help="inbox item id(s), then the FAQ id")
+    ib.add_argument("--json", action="store_true", help="print JSON for scripts")
+    ib.add_argument("--all", action="store_true", help="also list promoted and dismissed ones")
+    ib.add_argument("--dir", type=Path, default=None, help="knowledge directory")
     tr = sub.add_parser("triage", help="red-flag model tools")
     tr_sub = tr.add_subparsers(dest="triage_cmd", metavar="TRIAGE_COMMAND", required=True)
     tb = tr_sub.add_parser("build", help="train the red-flag model from knowledge/ and save it")
@@ -97,6 +106,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if args.kb_cmd == "check":
             return evaluation.check_command(args.dir or settings.knowledge_dir)
         return evaluation.eval_command(args.file, args.dir or settings.knowledge_dir, args.misses)
+    if cmd == "inbox":
+        return asyncio.run(_inbox(settings, args))
     if cmd == "triage":
         return _triage_build(args.dir or settings.knowledge_dir)
     if cmd == "db":
@@ -118,6 +129,26 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return bench.long_messages(settings, length=args.length, runs=args.runs)
         return bench.answers(settings, entries=args.entries, queries=args.queries)
     return 2
+
+
+async def _inbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import inbox_cli
+    from bot.app import open_store
+
+    # Migration chatter at INFO would bury the listing (warnings and errors still show).
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    store = await open_store(settings)
+    try:
+        return await inbox_cli.run(
+            store,
+            args.dir or settings.knowledge_dir,
+            args.action,
+            args.ids,
+            as_json=args.json,
+            show_all=args.all,
+        )
+    finally:
+        await store.close()
 
 
 def _triage_build(directory: Path) -> int:

@@ -15,6 +15,11 @@ class KnowledgeError(BackbotError):
     """The knowledge base is invalid; the message names file and entry id."""
 
 
+class InboxError(BackbotError):
+    """A `backbot inbox` command that cannot be done (unknown item id, an item already
+    handled); the message names the item."""
+
+
 class StorageUnavailable(BackbotError):
     """The database cannot be reached or written; the message names DATABASE_URL (masked)."""
 

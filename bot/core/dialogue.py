@@ -24,7 +24,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from bot.core import flows, intents, safety
+from bot.core import flows, inbox, intents, safety
 from bot.core.alerts import Alerts
 from bot.core.answers import Retrieval, Tuning
 from bot.core.buttons import ButtonSigner, Check
@@ -160,8 +160,14 @@ class Dialogue:
         """The replies to one message, with this user's turn held until the block ends, so
         an adapter that delivers inside the block delivers in the order the user wrote."""
         key = UserKey(msg.platform, msg.user_id)
-        async with self.order.hold(key):
-            yield self.buttons.sign_replies(key, await self._checked(key, msg))
+        unanswered: list[inbox.Pending] = []
+        try:
+            async with self.order.hold(key):
+                yield self.buttons.sign_replies(key, await self._checked(key, msg, unanswered))
+        finally:
+            # After delivery and with the user's turn released: the inbox never delays a reply.
+            for p in unanswered:
+                await self._record_unanswered(p)
 
     async def handle(self, msg: Incoming) -> list[Reply]:
         """Answer one message or button press (replies not yet delivered). Never raises for
@@ -199,7 +205,15 @@ class Dialogue:
             conv.marks[UNDELIVERED] = now.isoformat()
             await self.store.save_conversation(key, conv)
 
-    async def _checked(self, key: UserKey, msg: Incoming) -> list[Reply]:
+    async def _record_unanswered(self, p: inbox.Pending) -> None:
+        try:
+            await self.store.record_unanswered(inbox.to_record(p, self.library))
+        except StorageUnavailable as e:
+            logger.warning("could not record an unanswered question: %s", e)
+
+    async def _checked(
+        self, key: UserKey, msg: Incoming, unanswered: list[inbox.Pending]
+    ) -> list[Reply]:
         """A retried update is answered once; a button press acts only for the user it was
         shown to (bot.core.buttons)."""
         if msg.update_id is not None:
@@ -216,9 +230,9 @@ class Dialogue:
             if check is Check.UNSIGNED:
                 return [Reply(EXPIRED, HOME_BUTTONS, ephemeral=True, topic="expired")]
             msg = replace(msg, action=action)
-        return await self._handle(msg)
+        return await self._handle(msg, unanswered)
 
-    async def _handle(self, msg: Incoming) -> list[Reply]:
+    async def _handle(self, msg: Incoming, unanswered: list[inbox.Pending]) -> list[Reply]:
         text = (msg.text or "").strip()
         if msg.is_group and not (msg.mentioned or msg.action or text.startswith("/")):
             return []
@@ -242,6 +256,10 @@ class Dialogue:
             ctx = await self._context(msg)
             replies = await self._route(ctx, text, assessment)
             await ctx.save_conversation()
+            # Only what the user typed, and never a red flag's or a screened message's text.
+            clear = assessment.outcome is safety.Outcome.NONE and not msg.action
+            if clear and ctx.unanswered is not None and not ctx.forgotten:
+                unanswered.append(ctx.unanswered)
         except StorageUnavailable as e:
             logger.warning("storage unavailable while handling a message: %s", e)
             return [Reply(SORRY_STORAGE, kind=Kind.COMMAND, topic="storage_error")]
@@ -380,7 +398,9 @@ class Dialogue:
         short = intents.short_reply(text)
         if short is not None:
             return [_short_reply(short.kind, short.value)]
-        return self.library.answer(text) or [self.library.fallback(text)]
+        replies = self.library.answer(text) or [self.library.fallback(text)]
+        ctx.unanswered = inbox.pending(ctx.key, text, replies, ctx.now)
+        return replies
 
     # ------------------------------------------------------------------ features
 

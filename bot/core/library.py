@@ -8,7 +8,7 @@ import re
 import zlib
 
 from bot.core import workouts
-from bot.core.answers import Result, Retrieval, Retriever, Tuning, kb_choices
+from bot.core.answers import Match, Result, Retrieval, Retriever, Tuning, kb_choices
 from bot.core.messages import HOME_BUTTONS, NOT_ENGLISH, UNCLEAR
 from bot.core.questions import extract
 from bot.core.text import Normalizer, clean
@@ -18,6 +18,7 @@ from bot.kb import KnowledgeBase, SmalltalkIntent
 MAX_QUERY_CHARS = 500  # retrieval reads the start of very long messages; triage reads it all
 MAX_TITLE = 60
 MAX_OTHER_QUESTIONS = 2  # a long message's further questions tried for an "also asked" button
+UNCLEAR_TOPIC = "unclear"  # topic of the fallback to a message about the back that nothing answers
 
 
 # Everyday words in multi-word FAQ tags that say nothing about training on their own.
@@ -190,12 +191,27 @@ class Library:
         if self.retriever.mentions_back(text[:MAX_QUERY_CHARS]):
             # About the back, but no answer fits well enough: say so, rather than "I only
             # cover back training" to someone who just asked about their back.
-            return Reply(UNCLEAR, HOME_BUTTONS, kind=Kind.OUT_OF_SCOPE, topic="unclear")
+            return Reply(UNCLEAR, HOME_BUTTONS, kind=Kind.OUT_OF_SCOPE, topic=UNCLEAR_TOPIC)
         return Reply(
             self.kb.smalltalk.scope + '\nTry /today, or ask "what should I avoid with back pain?"',
             HOME_BUTTONS,
             kind=Kind.OUT_OF_SCOPE,
         )
+
+    def question(self, text: str) -> str:
+        """What a message asks: its question sentence(s) when it tells a story first."""
+        ex = extract(text)
+        return (ex.query if ex.changed else text)[:MAX_QUERY_CHARS]
+
+    def candidates(self, text: str, limit: int = 3) -> tuple[Match, ...]:
+        """The topics retrieval ranks best for a message, scores below the thresholds too (for
+        the operator's inbox). A plugged-in retriever that only decides gives what it decided."""
+        query = self.question(text)
+        if isinstance(self.retriever, Retriever):
+            return tuple(self.retriever.search(query, limit))
+        result = self.retriever.decide(query)
+        found = (result.answer,) if result.answer else ()
+        return (*found, *result.suggestions)[:limit]
 
     def has_topic(self, topic: str) -> bool:
         return topic in self.faq or topic in self.kb.exercises

@@ -144,6 +144,43 @@ class ReminderSchedule:
     next_due_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A knowledge-base topic retrieval offered for a message, and its score (0..1)."""
+
+    topic: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Unanswered:
+    """A message the bot could not answer well, for the operator's inbox (`bot.core.inbox`):
+    what was asked, why it counts (`reason`: suggest, declined, low_confidence), what
+    retrieval offered, where and by whom. `user` is dropped after 30 days and on /forget."""
+
+    text: str
+    reason: str
+    candidates: tuple[Candidate, ...]
+    platform: str
+    user: UserKey | None
+    asked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """A stored `Unanswered` with its id and what the operator did with it: `status` is
+    open, promoted (to the FAQ entry `faq_id`) or dismissed."""
+
+    id: int
+    question: Unanswered
+    status: str = "open"
+    faq_id: str | None = None
+    resolved_at: datetime | None = None
+
+
+INBOX_STATUSES = ("open", "promoted", "dismissed")
+
+
 class Store(Protocol):
     """The repository the dialogue core calls. Every method is async; nothing else does I/O."""
 
@@ -206,6 +243,31 @@ class Store(Protocol):
         """Check-ins of weeks from `since` on, oldest first."""
         ...
 
+    async def record_unanswered(self, question: Unanswered) -> None:
+        """Add a message to the operator's inbox of unanswered questions (one INSERT)."""
+        ...
+
     async def forget(self, key: UserKey) -> int:
-        """Delete every row of this user; return how many rows went."""
+        """Delete every row of this user (and unlink their inbox questions from them);
+        return how many rows went."""
+        ...
+
+
+class InboxStore(Protocol):
+    """What `backbot inbox` needs on top of recording: read, resolve, and drop user links."""
+
+    async def inbox_items(self, status: str | None = "open") -> list[InboxItem]:
+        """Items with this status (every item when None), oldest first."""
+        ...
+
+    async def inbox_item(self, item_id: int) -> InboxItem | None: ...
+
+    async def resolve_inbox_item(
+        self, item_id: int, status: str, faq_id: str | None, now: datetime
+    ) -> bool:
+        """Mark an open item promoted or dismissed; False when it is not open (or not there)."""
+        ...
+
+    async def drop_inbox_users(self, before: datetime) -> int:
+        """Unlink every inbox item asked before `before` from its user; return how many."""
         ...

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.core.inbox import Pending
 from bot.core.ports import Conversation, Profile, Store, UserKey
 from bot.core.types import Incoming
 
@@ -51,6 +52,7 @@ class Turn:
     loaded: Profile | None = None  # the profile as read at the start of the turn
     stored_conversation: dict[str, object] = field(default_factory=lambda: Conversation().to_json())
     forgotten: bool = False  # /forget ran: write nothing more for this user
+    unanswered: Pending | None = None  # a question this turn could not answer (bot.core.inbox)
 
     def __post_init__(self) -> None:
         if self.loaded is None and self.known:

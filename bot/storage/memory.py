@@ -12,10 +12,12 @@ from typing import Any
 from bot.core.ports import (
     CheckIn,
     Conversation,
+    InboxItem,
     PainEntry,
     Profile,
     ProgressStep,
     ReminderSchedule,
+    Unanswered,
     UserKey,
 )
 
@@ -33,6 +35,7 @@ class MemoryStore:
         self.reminders: dict[UserKey, ReminderSchedule] = {}
         self.steps: dict[UserKey, dict[str, ProgressStep]] = {}
         self.checkins: dict[UserKey, dict[date, CheckIn]] = {}
+        self.inbox: dict[int, InboxItem] = {}
 
     async def get_profile(self, key: UserKey) -> Profile | None:
         return copy.deepcopy(self.profiles.get(key))
@@ -81,14 +84,19 @@ class MemoryStore:
         sessions, pain = self.sessions.get(key, {}), self.pain.get(key, [])
         sched, conv = self.reminders.get(key), self.conversations.get(key)
         steps, checkins = self.steps.get(key, {}), self.checkins.get(key, {})
-        if profile is None and not (sessions or pain or sched or conv or steps or checkins):
+        asked = [i for i in self.inbox.values() if i.question.user == key]
+        if profile is None and not (
+            sessions or pain or sched or conv or steps or checkins or asked
+        ):
             return {}
         p = dataclasses.asdict(profile) if profile else {}
         p.pop("key", None)
+        has_user = profile is not None or bool(sessions or pain or sched or conv)
+        user = {"user": {"platform": key.platform, "user_id": key.user_id, **p}} if has_user else {}
         data: dict[str, Any] = json.loads(
             json.dumps(
                 {
-                    "user": {"platform": key.platform, "user_id": key.user_id, **p},
+                    **user,
                     "workouts": [{"day": d, "logged_at": at} for d, at in sorted(sessions.items())],
                     "pain_scores": [{"score": e.score, "at": e.at} for e in pain],
                     "reminder_schedules": [dataclasses.asdict(sched)] if sched else [],
@@ -96,6 +104,7 @@ class MemoryStore:
                     "progression_steps": [dataclasses.asdict(v) for _, v in sorted(steps.items())],
                     "checkins": [dataclasses.asdict(v) for _, v in sorted(checkins.items())],
                     "conversations": [conv.to_json()] if conv else [],
+                    "unanswered_questions": [_inbox_row(i) for i in asked],
                 },
                 default=str,
             )
@@ -138,6 +147,40 @@ class MemoryStore:
         got = self.checkins.get(key, {})
         return [got[w] for w in sorted(got) if w >= since]
 
+    async def record_unanswered(self, question: Unanswered) -> None:
+        item_id = max(self.inbox, default=0) + 1
+        self.inbox[item_id] = InboxItem(item_id, question)
+
+    async def inbox_items(self, status: str | None = "open") -> list[InboxItem]:
+        items = [i for i in self.inbox.values() if status is None or i.status == status]
+        return sorted(items, key=lambda i: (i.question.asked_at, i.id))
+
+    async def inbox_item(self, item_id: int) -> InboxItem | None:
+        return self.inbox.get(item_id)
+
+    async def resolve_inbox_item(
+        self, item_id: int, status: str, faq_id: str | None, now: datetime
+    ) -> bool:
+        item = self.inbox.get(item_id)
+        if item is None or item.status != "open":
+            return False
+        self.inbox[item_id] = dataclasses.replace(
+            item, status=status, faq_id=faq_id, resolved_at=now
+        )
+        return True
+
+    async def drop_inbox_users(self, before: datetime) -> int:
+        return self._unlink(lambda i: i.question.asked_at < before)
+
+    def _unlink(self, which: Any) -> int:
+        n = 0
+        for item_id, item in list(self.inbox.items()):
+            if item.question.user is not None and which(item):
+                q = dataclasses.replace(item.question, user=None)
+                self.inbox[item_id] = dataclasses.replace(item, question=q)
+                n += 1
+        return n
+
     async def forget(self, key: UserKey) -> int:
         n = 0
         for table in (self.profiles, self.conversations, self.reminders):
@@ -146,4 +189,22 @@ class MemoryStore:
         n += len(self.pain.pop(key, []))
         n += len(self.steps.pop(key, {}))
         n += len(self.checkins.pop(key, {}))
+        # Inbox questions stay (without who asked), as on the database.
+        n += self._unlink(lambda i: i.question.user == key)
         return n
+
+
+def _inbox_row(item: InboxItem) -> dict[str, Any]:
+    """An inbox item as /export shows it (the columns of `unanswered_questions`)."""
+    q = item.question
+    return {
+        "id": item.id,
+        "text": q.text,
+        "reason": q.reason,
+        "candidates": [{"topic": c.topic, "score": c.score} for c in q.candidates],
+        "platform": q.platform,
+        "asked_at": q.asked_at,
+        "status": item.status,
+        "faq_id": item.faq_id,
+        "resolved_at": item.resolved_at,
+    }

@@ -259,6 +259,31 @@ class CheckInRow(Base):
     at: Mapped[datetime] = mapped_column()
 
 
+class UnansweredQuestion(Base):
+    """A message the bot could not answer well (`bot.core.ports.Unanswered`), for the
+    operator's `backbot inbox`. Keyed by platform and user id, not `users.id` (a user who only
+    asks questions has no `users` row); `user_id` is set to NULL after 30 days and on /forget,
+    so the question stays and who asked it goes."""
+
+    __tablename__ = "unanswered_questions"
+    __table_args__ = (
+        Index("ix_unanswered_questions_platform_user_id", "platform", "user_id"),
+        Index("ix_unanswered_questions_status_asked_at", "status", "asked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(32))
+    # [{"topic": ..., "score": ...}, ...], best first
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    platform: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(64))
+    asked_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    faq_id: Mapped[str | None] = mapped_column(String(128))
+    resolved_at: Mapped[datetime | None] = mapped_column()
+
+
 # Children first: the order `forget` deletes in, and the order to drop tables in.
 USER_TABLES = (
     Delivery,

@@ -30,7 +30,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
-from sqlalchemy import Connection, Delete, delete, event, or_, select, text
+from sqlalchemy import Connection, Delete, delete, event, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
@@ -50,12 +50,15 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.config import mask_url
 from bot.core.ports import (
+    Candidate,
     CheckIn,
     Conversation,
+    InboxItem,
     PainEntry,
     Profile,
     ProgressStep,
     ReminderSchedule,
+    Unanswered,
     UserKey,
 )
 from bot.errors import ConfigError, StorageUnavailable
@@ -69,6 +72,7 @@ from bot.storage.models import (
     ReminderScheduleRow,
     SeenUpdate,
     TurnLease,
+    UnansweredQuestion,
     User,
     WorkoutLog,
     utcnow,
@@ -750,6 +754,76 @@ class SqlStore:
 
         return await self._run(op, write=True)
 
+    # -- the unanswered-question inbox -----------------------------------------------------
+
+    async def record_unanswered(self, question: Unanswered) -> None:
+        _aware(question.asked_at, "asked_at")
+        row = UnansweredQuestion(
+            text=question.text,
+            reason=question.reason,
+            candidates=[{"topic": c.topic, "score": c.score} for c in question.candidates],
+            platform=question.platform,
+            user_id=question.user.user_id if question.user else None,
+            asked_at=question.asked_at,
+            status="open",
+        )
+
+        async def op(s: AsyncSession) -> None:
+            s.add(row)
+
+        await self._run(op, write=True)
+
+    async def inbox_items(self, status: str | None = "open") -> list[InboxItem]:
+        async def op(s: AsyncSession) -> list[InboxItem]:
+            q = select(UnansweredQuestion).order_by(
+                UnansweredQuestion.asked_at, UnansweredQuestion.id
+            )
+            if status is not None:
+                q = q.where(UnansweredQuestion.status == status)
+            return [_inbox_item(r) for r in await s.scalars(q)]
+
+        return await self._run(op, write=False)
+
+    async def inbox_item(self, item_id: int) -> InboxItem | None:
+        async def op(s: AsyncSession) -> InboxItem | None:
+            row = await s.get(UnansweredQuestion, item_id)
+            return None if row is None else _inbox_item(row)
+
+        return await self._run(op, write=False)
+
+    async def resolve_inbox_item(
+        self, item_id: int, status: str, faq_id: str | None, now: datetime
+    ) -> bool:
+        _aware(now, "now")
+
+        async def op(s: AsyncSession) -> bool:
+            res = await s.execute(
+                update(UnansweredQuestion)
+                .where(UnansweredQuestion.id == item_id, UnansweredQuestion.status == "open")
+                .values(status=status, faq_id=faq_id, resolved_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(res, "rowcount", 0))
+
+        return await self._run(op, write=True)
+
+    async def drop_inbox_users(self, before: datetime) -> int:
+        _aware(before, "before")
+
+        async def op(s: AsyncSession) -> int:
+            res = await s.execute(
+                update(UnansweredQuestion)
+                .where(
+                    UnansweredQuestion.user_id.is_not(None),
+                    UnansweredQuestion.asked_at < before,
+                )
+                .values(user_id=None)
+                .execution_options(synchronize_session=False)
+            )
+            return max(getattr(res, "rowcount", 0) or 0, 0)
+
+        return await self._run(op, write=True)
+
     # -- /export and /forget -----------------------------------------------------------------
 
     async def export(self, key: UserKey) -> dict[str, Any]:
@@ -757,9 +831,18 @@ class SqlStore:
 
         async def op(s: AsyncSession) -> dict[str, Any]:
             user = await s.scalar(select(User).where(*_of(key)))
-            if user is None:
+            asked = list(
+                await s.scalars(
+                    select(UnansweredQuestion)
+                    .where(
+                        UnansweredQuestion.platform == key.platform,
+                        UnansweredQuestion.user_id == key.user_id,
+                    )
+                    .order_by(UnansweredQuestion.asked_at, UnansweredQuestion.id)
+                )
+            )
+            if user is None and not asked:
                 return {}
-            uid = user.id
 
             def iso(v: Any) -> Any:
                 return v.isoformat() if isinstance(v, date | datetime) else v
@@ -774,6 +857,9 @@ class SqlStore:
                     for r in models
                 ]
 
+            if user is None:  # only asked questions: no other table has rows of theirs
+                return {"unanswered_questions": rows(asked)}
+            uid = user.id
             out: dict[str, Any] = {"user": rows([user])[0]}
             for name, model, order in (
                 ("workouts", WorkoutLog, WorkoutLog.day),
@@ -786,6 +872,7 @@ class SqlStore:
             ):
                 found = await s.scalars(select(model).where(model.user_id == uid).order_by(order))
                 out[name] = rows(found)
+            out["unanswered_questions"] = rows(asked)
             return out
 
         return await self._run(op, write=False)
@@ -818,8 +905,17 @@ class SqlStore:
                 ),
                 delete(User).where(*_of(key)),
             ]
+            # Inbox questions stay for the operator, but no longer say who asked them.
+            unlink = (
+                update(UnansweredQuestion)
+                .where(
+                    UnansweredQuestion.platform == key.platform,
+                    UnansweredQuestion.user_id == key.user_id,
+                )
+                .values(user_id=None)
+            )
             total = 0
-            for stmt in stmts:
+            for stmt in (*stmts, unlink):
                 res = await s.execute(stmt.execution_options(synchronize_session=False))
                 total += max(getattr(res, "rowcount", 0) or 0, 0)
             return total
@@ -828,3 +924,14 @@ class SqlStore:
         # No user id in the log: the point of /forget is that we stop holding on to it.
         logger.info("forgot a %s user (%d rows)", key.platform, n)
         return n
+
+
+def _inbox_item(row: UnansweredQuestion) -> InboxItem:
+    cands = tuple(
+        Candidate(str(c["topic"]), float(c["score"]))
+        for c in row.candidates or []
+        if isinstance(c, dict) and "topic" in c and "score" in c
+    )
+    user = UserKey(row.platform, row.user_id) if row.user_id is not None else None
+    q = Unanswered(row.text, row.reason, cands, row.platform, user, row.asked_at)
+    return InboxItem(row.id, q, row.status, row.faq_id, row.resolved_at)

@@ -33,7 +33,9 @@ TABLES = {
     "app_state",
     "progression_steps",
     "checkins",
+    "unanswered_questions",
 }
+HEAD = "0006"
 
 
 def _diff(conn: Connection) -> list[Any]:
@@ -49,9 +51,9 @@ def _revision(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
 
 
-def test_one_head_and_it_is_0005() -> None:
+def test_one_head_and_it_is_the_latest() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0005"]
+    assert script.get_heads() == [HEAD]
 
 
 def test_models_cover_the_expected_tables() -> None:
@@ -64,7 +66,7 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
         # Sanity check that the comparison can fail: an empty database differs from the models.
         assert len(await conn.run_sync(_diff)) >= len(TABLES)
 
-    assert await run_migrations(empty_engine) == "0005"
+    assert await run_migrations(empty_engine) == HEAD
 
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_tables) == TABLES | {"alembic_version"}
@@ -72,12 +74,16 @@ async def test_upgrade_empty_database_to_head_matches_models(empty_engine: Async
         indexes = await conn.run_sync(
             lambda c: {i["name"] for t in TABLES for i in inspect(c).get_indexes(t)}
         )
-    assert {"ix_reminder_schedules_next_due_at", "ix_pain_scores_user_id_at"} <= indexes
+    assert {
+        "ix_reminder_schedules_next_due_at",
+        "ix_pain_scores_user_id_at",
+        "ix_unanswered_questions_platform_user_id",
+    } <= indexes
 
 
 async def test_upgrade_twice_is_a_no_op(empty_engine: AsyncEngine) -> None:
-    assert await run_migrations(empty_engine) == "0005"
-    assert await run_migrations(empty_engine) == "0005"
+    assert await run_migrations(empty_engine) == HEAD
+    assert await run_migrations(empty_engine) == HEAD
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -96,7 +102,7 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
         assert await conn.run_sync(_tables) <= {"alembic_version"}
         assert await conn.run_sync(_revision) is None
 
-    assert await run_migrations(empty_engine) == "0005"
+    assert await run_migrations(empty_engine) == HEAD
     async with empty_engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
 
@@ -104,9 +110,9 @@ async def test_downgrade_to_base_and_back(empty_engine: AsyncEngine) -> None:
 def test_sync_upgrade_helper_for_the_cli(tmp_path: Path) -> None:
     """`backbot db upgrade` calls this outside any event loop."""
     db = tmp_path / "cli" / "bot.db"
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0005"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == HEAD
     assert db.is_file()
-    assert upgrade(f"sqlite+aiosqlite:///{db}") == "0005"
+    assert upgrade(f"sqlite+aiosqlite:///{db}") == HEAD
 
 
 async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
@@ -137,7 +143,7 @@ async def test_0002_carries_a_flow_state_over_as_a_one_frame_conversation(
             ),
             {"data": '{"remind": true}', "at": at},
         )
-    assert await run_migrations(empty_engine) == "0005"
+    assert await run_migrations(empty_engine) == HEAD
     async with empty_engine.connect() as conn:
         raw = (await conn.execute(text("SELECT state FROM conversations"))).scalar_one()
     import json
