@@ -183,7 +183,7 @@ async def test_0005_adds_steps_and_checkins_and_goes_back_keeping_users(
             ),
             {"at": at},
         )
-    assert await run_migrations(empty_engine) == "0005"
+    assert await run_migrations(empty_engine, "0005") == "0005"
     async with empty_engine.begin() as conn:
         assert (await conn.execute(text("SELECT checkin FROM users"))).scalar_one() in (0, False)
         await conn.execute(
