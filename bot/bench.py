@@ -187,6 +187,88 @@ def answers(settings: Settings, *, entries: int = 10_000, queries: int = 2_000) 
     return 0
 
 
+def rss_mb() -> float:
+    """This process's resident set size now, in MB (Linux; the peak elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    """The text with one long word mistyped (neighbours swapped or a letter dropped)."""
+    words = text.split()
+    long = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    if not long:
+        return text
+    i = rng.choice(long)
+    w = words[i]
+    j = rng.randrange(1, len(w) - 1)
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :] if rng.random() < 0.5 else w[:j] + w[j + 1 :]
+    return " ".join(words)
+
+
+def retrieval(settings: Settings, *, entries: int = 50_000, queries: int = 2_000) -> int:
+    """`backbot bench retrieval`: the retriever alone (Retriever.decide) on the shipped KB and
+    on a synthetic `entries`-entry KB, in one process: p50/p99 per query, index build time and
+    the RSS the index adds. A third of the queries carry a typo, and every query is new to the
+    typo cache of a fresh index. Target: p99 <= 10 ms at 50,000 entries."""
+    import gc
+
+    from bot.app import load_kb
+    from bot.core.library import Library
+
+    rng = random.Random(5)
+    kb = load_kb(settings.knowledge_dir)
+    qs = _queries(queries, rng)
+    qs = [_typo(q, rng) if i % 3 == 0 else q for i, q in enumerate(qs)]
+
+    def measure(k: KnowledgeBase) -> tuple[list[float], float, float]:
+        gc.collect()
+        before = rss_mb()
+        t0 = time.perf_counter()
+        lib = Library(k)
+        build = time.perf_counter() - t0
+        gc.collect()
+        grown = rss_mb() - before
+        out = []
+        for q in qs:
+            s = time.perf_counter()
+            lib.retriever.decide(q)
+            out.append(time.perf_counter() - s)
+        return out, build, grown
+
+    measure(kb)  # warm imports
+    shipped, build_s, rss_s = measure(kb)
+    big_kb = synthetic_kb(kb, entries)
+    big, build_b, rss_b = measure(big_kb)
+    print(f"retrieval alone (Retriever.decide) over {len(qs)} queries, a third with a typo")
+    print(
+        f"{'KB':18s} {'entries':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} "
+        f"{'index s':>8s} {'index MB':>9s}"
+    )
+    for name, n, lat, b, mb in (
+        ("shipped", len(kb.faq), shipped, build_s, rss_s),
+        (f"synthetic {entries}", len(big_kb.faq), big, build_b, rss_b),
+    ):
+        print(
+            f"{name:18s} {n:8d} {_pct(lat, 0.5):8.3f} {_pct(lat, 0.99):8.3f} "
+            f"{max(lat) * 1000:8.3f} {b:8.2f} {mb:9.0f}"
+        )
+    print(
+        f"ratio synthetic/shipped: p50 {_pct(big, 0.5) / _pct(shipped, 0.5):.1f}x, "
+        f"p99 {_pct(big, 0.99) / _pct(shipped, 0.99):.1f}x   [target p99 <= 10 ms]"
+    )
+    print(f"process RSS now: {rss_mb():.0f} MB")
+    return 0
+
+
 def _cold_start(message: str, runs: int = 3) -> str:
     """`backbot ask MESSAGE` in a fresh interpreter, `runs` times: best and median seconds."""
     cold = []
