@@ -1,6 +1,7 @@
-"""`backbot bench answers`: answer latency on the shipped KB and on a synthetic 10k-entry KB.
+"""`backbot bench answers`: per-message latency and RSS of the pipeline `backbot run` builds.
 
-Both run in one process on the same queries, so the printed ratio compares like with like.
+The shipped KB and a synthetic one run in one process on the same queries, so the printed ratio
+compares like with like.
 Also times a cold `backbot ask "hi"` in a fresh interpreter.
 """
 
@@ -129,30 +130,43 @@ def _queries(n: int, rng: random.Random) -> list[str]:
     return (texts * (n // len(texts) + 1))[:n]
 
 
-def _latencies(kb: KnowledgeBase, queries: list[str]) -> tuple[list[float], float]:
-    from bot.app import load_triage_model
-    from bot.core.dialogue import Dialogue
-    from bot.core.flood import FloodGate
+def _pipeline(
+    settings: Settings, kb: KnowledgeBase, queries: list[str], users: int, marks: tuple[int, ...]
+) -> tuple[list[float], float, dict[int, float]]:
+    """Per-message seconds through the handler `backbot run` gives its adapters: the Dialogue
+    from `app.build_dialogue` (red-flag model, button key, defaults) on a migrated SQLite store
+    in a temporary directory, wrapped by Metrics.instrument. Also the seconds to build it and
+    the process RSS after each count of messages in `marks` (0: right after building)."""
+    import tempfile
+
+    from bot.app import build_dialogue, open_store
     from bot.core.types import Incoming
-    from bot.storage.memory import MemoryStore
+    from bot.metrics import Metrics
 
-    t0 = time.perf_counter()
-    # Built as `backbot run` builds it: the red-flag model included.
-    dialogue = Dialogue(
-        kb, MemoryStore(), flood=FloodGate(limit=10**9), triage_model=load_triage_model(kb)
-    )
-    build = time.perf_counter() - t0
-
-    async def go() -> list[float]:
+    async def go(tmp: str) -> tuple[list[float], float, dict[int, float]]:
+        db = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{tmp}/bench.db"})
+        t0 = time.perf_counter()
+        store = await open_store(db)
+        handler = Metrics().instrument(build_dialogue(store, db, kb=kb).turn)
+        build = time.perf_counter() - t0
+        rss = {0: rss_mb()}
         out = []
-        for i, q in enumerate(queries):
-            msg = Incoming("bench", f"u{i % 97}", "c", text=q)
-            s = time.perf_counter()
-            await dialogue.handle(msg)
-            out.append(time.perf_counter() - s)
-        return out
+        try:
+            for i, q in enumerate(queries, 1):
+                user = f"u{i % users}"
+                msg = Incoming("bench", user, user, text=q, display_name=user)
+                s = time.perf_counter()
+                async with handler(msg):
+                    pass
+                out.append(time.perf_counter() - s)
+                if i in marks:
+                    rss[i] = rss_mb()
+        finally:
+            await store.close()
+        return out, build, rss
 
-    return asyncio.run(go()), build
+    with tempfile.TemporaryDirectory() as tmp:
+        return asyncio.run(go(tmp))
 
 
 def _pct(xs: list[float], p: float) -> float:
@@ -160,29 +174,50 @@ def _pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(p * len(xs)))] * 1000
 
 
-def answers(settings: Settings, *, entries: int = 10_000, queries: int = 2_000) -> int:
+def answers(
+    settings: Settings, *, entries: int = 10_000, queries: int = 10_000, users: int = 2_000
+) -> int:
+    """`backbot bench answers`: per-message latency of the shipped pipeline (as `backbot run`
+    builds it) on the shipped KB, then on a synthetic `entries`-entry KB; RSS as messages
+    accumulate; cold start. Targets: p99 <= 25 ms, RSS after 10,000 messages <= 200 MB."""
+    import logging
+
     from bot.app import load_kb
 
+    for name in ("bot", "alembic"):  # one INFO line per reply and per migration otherwise
+        logging.getLogger(name).setLevel(logging.WARNING)
     rng = random.Random(1)
     kb = load_kb(settings.knowledge_dir)
     qs = _queries(queries, rng)
-    _latencies(kb, qs[:50])  # warm caches and imports
-    shipped, build_s = _latencies(kb, qs)
+    start_rss = rss_mb()
+    _pipeline(settings, kb, qs[:50], users, ())  # warm caches and imports
+    marks = tuple(m for m in (1_000, 10_000, queries) if m <= queries)
+    shipped, build_s, rss = _pipeline(settings, kb, qs, users, marks)
     big_kb = synthetic_kb(kb, entries)
-    big, build_b = _latencies(big_kb, qs)
-    rows = [
+    big, build_b, _ = _pipeline(settings, big_kb, qs[:2_000], users, ())
+    print(
+        f"per message through the `backbot run` pipeline (build_dialogue, red-flag model, "
+        f"SQLite store, Metrics), {len(qs):,} messages from {min(users, len(qs)):,} users"
+    )
+    print(
+        f"{'KB':18s} {'entries':>8s} {'msgs':>6s} {'p50 ms':>8s} {'p99 ms':>8s} "
+        f"{'mean ms':>8s} {'build s':>8s}"
+    )
+    for name, n, lat, b in (
         ("shipped", len(kb.faq), shipped, build_s),
         (f"synthetic {entries}", len(big_kb.faq), big, build_b),
-    ]
-    print(f"answer latency over {len(qs)} queries (Dialogue.handle, in-memory store)")
-    print(
-        f"{'KB':18s} {'entries':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'mean ms':>8s} {'index s':>8s}"
-    )
-    for name, n, lat, b in rows:
+    ):
         print(
-            f"{name:18s} {n:8d} {_pct(lat, 0.5):8.3f} {_pct(lat, 0.99):8.3f} {statistics.mean(lat) * 1000:8.3f} {b:8.2f}"
+            f"{name:18s} {n:8d} {len(lat):6d} {_pct(lat, 0.5):8.3f} {_pct(lat, 0.99):8.3f} "
+            f"{statistics.mean(lat) * 1000:8.3f} {b:8.2f}"
         )
     print(f"ratio p99 synthetic/shipped: {_pct(big, 0.99) / _pct(shipped, 0.99):.2f}x")
+    print("   [target: shipped p99 <= 25 ms]")
+    grown = ", ".join(f"{n:,} msgs {mb:.0f} MB" for n, mb in rss.items() if n)
+    print(
+        f"RSS: before building {start_rss:.0f} MB, built {rss[0]:.0f} MB, {grown}"
+        "   [target <= 200 MB after 10,000]"
+    )
     print(f'cold start `backbot ask "hi"`: {_cold_start("hi")}')
     return 0
 
