@@ -70,11 +70,14 @@ def load_triage_model(kb: KnowledgeBase) -> TriageModel | None:
 def build_dialogue(
     store: Store | None = None,
     settings: Settings | None = None,
+    *,
+    kb: KnowledgeBase | None = None,
     **kwargs: Any,
 ) -> Dialogue:
-    """A Dialogue on the configured knowledge base; an in-memory store when none is given."""
+    """A Dialogue on the configured knowledge base (or `kb`, for benchmarks); an in-memory
+    store when none is given."""
     settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
-    kb = load_kb(settings.knowledge_dir)
+    kb = kb or load_kb(settings.knowledge_dir)
     kwargs.setdefault("triage_model", load_triage_model(kb))
     kwargs.setdefault("button_key", settings.button_key())
     return Dialogue(

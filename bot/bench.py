@@ -1,6 +1,7 @@
-"""`backbot bench answers`: answer latency on the shipped KB and on a synthetic 10k-entry KB.
+"""`backbot bench answers`: per-message latency and RSS of the pipeline `backbot run` builds.
 
-Both run in one process on the same queries, so the printed ratio compares like with like.
+The shipped KB and a synthetic one run in one process on the same queries, so the printed ratio
+compares like with like.
 Also times a cold `backbot ask "hi"` in a fresh interpreter.
 """
 
@@ -129,30 +130,43 @@ def _queries(n: int, rng: random.Random) -> list[str]:
     return (texts * (n // len(texts) + 1))[:n]
 
 
-def _latencies(kb: KnowledgeBase, queries: list[str]) -> tuple[list[float], float]:
-    from bot.app import load_triage_model
-    from bot.core.dialogue import Dialogue
-    from bot.core.flood import FloodGate
+def _pipeline(
+    settings: Settings, kb: KnowledgeBase, queries: list[str], users: int, marks: tuple[int, ...]
+) -> tuple[list[float], float, dict[int, float]]:
+    """Per-message seconds through the handler `backbot run` gives its adapters: the Dialogue
+    from `app.build_dialogue` (red-flag model, button key, defaults) on a migrated SQLite store
+    in a temporary directory, wrapped by Metrics.instrument. Also the seconds to build it and
+    the process RSS after each count of messages in `marks` (0: right after building)."""
+    import tempfile
+
+    from bot.app import build_dialogue, open_store
     from bot.core.types import Incoming
-    from bot.storage.memory import MemoryStore
+    from bot.metrics import Metrics
 
-    t0 = time.perf_counter()
-    # Built as `backbot run` builds it: the red-flag model included.
-    dialogue = Dialogue(
-        kb, MemoryStore(), flood=FloodGate(limit=10**9), triage_model=load_triage_model(kb)
-    )
-    build = time.perf_counter() - t0
-
-    async def go() -> list[float]:
+    async def go(tmp: str) -> tuple[list[float], float, dict[int, float]]:
+        db = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{tmp}/bench.db"})
+        t0 = time.perf_counter()
+        store = await open_store(db)
+        handler = Metrics().instrument(build_dialogue(store, db, kb=kb).turn)
+        build = time.perf_counter() - t0
+        rss = {0: rss_mb()}
         out = []
-        for i, q in enumerate(queries):
-            msg = Incoming("bench", f"u{i % 97}", "c", text=q)
-            s = time.perf_counter()
-            await dialogue.handle(msg)
-            out.append(time.perf_counter() - s)
-        return out
+        try:
+            for i, q in enumerate(queries, 1):
+                user = f"u{i % users}"
+                msg = Incoming("bench", user, user, text=q, display_name=user)
+                s = time.perf_counter()
+                async with handler(msg):
+                    pass
+                out.append(time.perf_counter() - s)
+                if i in marks:
+                    rss[i] = rss_mb()
+        finally:
+            await store.close()
+        return out, build, rss
 
-    return asyncio.run(go()), build
+    with tempfile.TemporaryDirectory() as tmp:
+        return asyncio.run(go(tmp))
 
 
 def _pct(xs: list[float], p: float) -> float:
@@ -160,30 +174,133 @@ def _pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(p * len(xs)))] * 1000
 
 
-def answers(settings: Settings, *, entries: int = 10_000, queries: int = 2_000) -> int:
+def answers(
+    settings: Settings, *, entries: int = 10_000, queries: int = 10_000, users: int = 2_000
+) -> int:
+    """`backbot bench answers`: per-message latency of the shipped pipeline (as `backbot run`
+    builds it) on the shipped KB, then on a synthetic `entries`-entry KB; RSS as messages
+    accumulate; cold start. Targets: p99 <= 25 ms, RSS after 10,000 messages <= 200 MB."""
+    import logging
+
     from bot.app import load_kb
 
+    for name in ("bot", "alembic"):  # one INFO line per reply and per migration otherwise
+        logging.getLogger(name).setLevel(logging.WARNING)
     rng = random.Random(1)
     kb = load_kb(settings.knowledge_dir)
     qs = _queries(queries, rng)
-    _latencies(kb, qs[:50])  # warm caches and imports
-    shipped, build_s = _latencies(kb, qs)
+    start_rss = rss_mb()
+    _pipeline(settings, kb, qs[:50], users, ())  # warm caches and imports
+    marks = tuple(m for m in (1_000, 10_000, queries) if m <= queries)
+    shipped, build_s, rss = _pipeline(settings, kb, qs, users, marks)
     big_kb = synthetic_kb(kb, entries)
-    big, build_b = _latencies(big_kb, qs)
-    rows = [
+    big, build_b, _ = _pipeline(settings, big_kb, qs[:2_000], users, ())
+    print(
+        f"per message through the `backbot run` pipeline (build_dialogue, red-flag model, "
+        f"SQLite store, Metrics), {len(qs):,} messages from {min(users, len(qs)):,} users"
+    )
+    print(
+        f"{'KB':18s} {'entries':>8s} {'msgs':>6s} {'p50 ms':>8s} {'p99 ms':>8s} "
+        f"{'mean ms':>8s} {'build s':>8s}"
+    )
+    for name, n, lat, b in (
         ("shipped", len(kb.faq), shipped, build_s),
         (f"synthetic {entries}", len(big_kb.faq), big, build_b),
-    ]
-    print(f"answer latency over {len(qs)} queries (Dialogue.handle, in-memory store)")
-    print(
-        f"{'KB':18s} {'entries':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'mean ms':>8s} {'index s':>8s}"
-    )
-    for name, n, lat, b in rows:
+    ):
         print(
-            f"{name:18s} {n:8d} {_pct(lat, 0.5):8.3f} {_pct(lat, 0.99):8.3f} {statistics.mean(lat) * 1000:8.3f} {b:8.2f}"
+            f"{name:18s} {n:8d} {len(lat):6d} {_pct(lat, 0.5):8.3f} {_pct(lat, 0.99):8.3f} "
+            f"{statistics.mean(lat) * 1000:8.3f} {b:8.2f}"
         )
     print(f"ratio p99 synthetic/shipped: {_pct(big, 0.99) / _pct(shipped, 0.99):.2f}x")
+    print("   [target: shipped p99 <= 25 ms]")
+    grown = ", ".join(f"{n:,} msgs {mb:.0f} MB" for n, mb in rss.items() if n)
+    print(
+        f"RSS: before building {start_rss:.0f} MB, built {rss[0]:.0f} MB, {grown}"
+        "   [target <= 200 MB after 10,000]"
+    )
     print(f'cold start `backbot ask "hi"`: {_cold_start("hi")}')
+    return 0
+
+
+def rss_mb() -> float:
+    """This process's resident set size now, in MB (Linux; the peak elsewhere)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    """The text with one long word mistyped (neighbours swapped or a letter dropped)."""
+    words = text.split()
+    long = [i for i, w in enumerate(words) if len(w) >= 5 and w.isalpha()]
+    if not long:
+        return text
+    i = rng.choice(long)
+    w = words[i]
+    j = rng.randrange(1, len(w) - 1)
+    words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :] if rng.random() < 0.5 else w[:j] + w[j + 1 :]
+    return " ".join(words)
+
+
+def retrieval(settings: Settings, *, entries: int = 50_000, queries: int = 2_000) -> int:
+    """`backbot bench retrieval`: the retriever alone (Retriever.decide) on the shipped KB and
+    on a synthetic `entries`-entry KB, in one process: p50/p99 per query, index build time and
+    the RSS the index adds. A third of the queries carry a typo, and every query is new to the
+    typo cache of a fresh index. Target: p99 <= 10 ms at 50,000 entries."""
+    import gc
+
+    from bot.app import load_kb
+    from bot.core.library import Library
+
+    rng = random.Random(5)
+    kb = load_kb(settings.knowledge_dir)
+    qs = _queries(queries, rng)
+    qs = [_typo(q, rng) if i % 3 == 0 else q for i, q in enumerate(qs)]
+
+    def measure(k: KnowledgeBase) -> tuple[list[float], float, float]:
+        gc.collect()
+        before = rss_mb()
+        t0 = time.perf_counter()
+        lib = Library(k)
+        build = time.perf_counter() - t0
+        gc.collect()
+        grown = rss_mb() - before
+        out = []
+        for q in qs:
+            s = time.perf_counter()
+            lib.retriever.decide(q)
+            out.append(time.perf_counter() - s)
+        return out, build, grown
+
+    measure(kb)  # warm imports
+    shipped, build_s, rss_s = measure(kb)
+    big_kb = synthetic_kb(kb, entries)
+    big, build_b, rss_b = measure(big_kb)
+    print(f"retrieval alone (Retriever.decide) over {len(qs)} queries, a third with a typo")
+    print(
+        f"{'KB':18s} {'entries':>8s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} "
+        f"{'index s':>8s} {'index MB':>9s}"
+    )
+    for name, n, lat, b, mb in (
+        ("shipped", len(kb.faq), shipped, build_s, rss_s),
+        (f"synthetic {entries}", len(big_kb.faq), big, build_b, rss_b),
+    ):
+        print(
+            f"{name:18s} {n:8d} {_pct(lat, 0.5):8.3f} {_pct(lat, 0.99):8.3f} "
+            f"{max(lat) * 1000:8.3f} {b:8.2f} {mb:9.0f}"
+        )
+    print(
+        f"ratio synthetic/shipped: p50 {_pct(big, 0.5) / _pct(shipped, 0.5):.1f}x, "
+        f"p99 {_pct(big, 0.99) / _pct(shipped, 0.99):.1f}x   [target p99 <= 10 ms]"
+    )
+    print(f"process RSS now: {rss_mb():.0f} MB")
     return 0
 
 

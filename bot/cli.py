@@ -65,9 +65,15 @@ def _parser() -> argparse.ArgumentParser:
     dc_sub.add_parser("sync", help="push the slash commands to Discord now (once per deploy)")
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bench_sub = bench.add_subparsers(dest="bench_cmd", metavar="BENCH", required=True)
-    ba = bench_sub.add_parser("answers", help="answer latency, shipped KB and a synthetic 10k KB")
+    ba = bench_sub.add_parser(
+        "answers", help="per-message latency and RSS of the `backbot run` pipeline"
+    )
     ba.add_argument("--entries", type=int, default=10_000)
-    ba.add_argument("--queries", type=int, default=2_000)
+    ba.add_argument("--queries", type=int, default=10_000)
+    ba.add_argument("--users", type=int, default=2_000)
+    br = bench_sub.add_parser("retrieval", help="the retriever alone, shipped KB and 50k entries")
+    br.add_argument("--entries", type=int, default=50_000)
+    br.add_argument("--queries", type=int, default=2_000)
     bench_sub.add_parser("triage", help="red-flag triage cost per message, model load, cold start")
     bl = bench_sub.add_parser("long", help="Dialogue.handle on 10,000-character messages, by shape")
     bl.add_argument("--length", type=int, default=10_000)
@@ -125,9 +131,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         if args.bench_cmd == "triage":
             return bench.triage(settings)
+        if args.bench_cmd == "retrieval":
+            return bench.retrieval(settings, entries=args.entries, queries=args.queries)
         if args.bench_cmd == "long":
             return bench.long_messages(settings, length=args.length, runs=args.runs)
-        return bench.answers(settings, entries=args.entries, queries=args.queries)
+        return bench.answers(settings, entries=args.entries, queries=args.queries, users=args.users)
     return 2
 
 

@@ -40,7 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.base import Sender
 from bot.core.ports import UserKey
-from bot.core.types import Address
+from bot.core.types import Address, Reply
 from bot.errors import Blocked, RateLimited, StorageUnavailable, TransientError
 from bot.storage.reminders import MISSED, Claim, ReminderRepo, SenderLease, SentMark
 
@@ -397,15 +397,24 @@ class ReminderScheduler:
     async def _fan_out(
         self, now: datetime, cutoff: datetime, retaken: list[Claim], stats: TickStats
     ) -> None:
-        queue: asyncio.Queue[Claim | None] = asyncio.Queue(maxsize=self.batch_size * 2)
+        queue: asyncio.Queue[tuple[Claim, Reply | Exception] | None] = asyncio.Queue(
+            maxsize=self.batch_size * 2
+        )
         marks = self._marks
 
-        async def produce() -> None:
-            for c in retaken:
+        async def enqueue(claims: list[Claim]) -> None:
+            for c in claims:
                 self._inflight.add(c.delivery_id)
-                await queue.put(c)
+            nudges = await self._compose(claims, now)
+            for c in claims:
+                await queue.put((c, nudges[c.delivery_id]))
+
+        async def produce() -> None:
+            await enqueue(retaken)
             while not self._stopping:  # stopping: finish what was claimed, claim no more
-                if self._lease is not None and not await self._lease.alive():
+                # Shielded like a write: a check cancelled mid-query (a crash in a worker ends
+                # the tick) would kill the lock's connection, and with it the lock.
+                if self._lease is not None and not await self._write(self._lease.alive()):
                     logger.warning("lost the sender lock mid fan-out; no more claims this tick")
                     self._lease = None
                     break
@@ -414,22 +423,23 @@ class ReminderScheduler:
                         now, limit=self.batch_size, missed_before=cutoff, platforms=self.senders
                     )
                 )
+                due = []
                 for c in batch:
                     stats.claimed += 1
                     if c.status == MISSED:
                         stats.skipped_missed += 1
                         self._count(c.platform, "missed")
                         continue
-                    self._inflight.add(c.delivery_id)
-                    await queue.put(c)
+                    due.append(c)
+                await enqueue(due)
                 if len(batch) < self.batch_size:
                     break
             for _ in range(self.concurrency):
                 await queue.put(None)
 
         async def work() -> None:
-            while (c := await queue.get()) is not None:
-                await self._deliver(c, now, stats, marks)
+            while (job := await queue.get()) is not None:
+                await self._deliver(*job, now, stats, marks)
 
         tasks = [asyncio.create_task(produce())]
         tasks += [asyncio.create_task(work()) for _ in range(self.concurrency)]
@@ -447,18 +457,36 @@ class ReminderScheduler:
             # Whatever else is still in flight was not sent: it stays 'pending' for recovery.
             self._inflight.intersection_update(marks.unwritten())
 
+    async def _compose(self, claims: list[Claim], now: datetime) -> dict[int, Reply | Exception]:
+        """The nudge of every claim (by delivery id), composed for the batch at once; when
+        composing fails, that error stands in for each nudge and _deliver records it."""
+        if not claims:
+            return {}
+        try:
+            nudges = await self.dialogue.reminders(
+                {UserKey(c.platform, c.user_id) for c in claims}, now
+            )
+        except Exception as e:
+            logger.warning("could not build %d reminders: %s", len(claims), e)
+            return {c.delivery_id: e for c in claims}
+        return {c.delivery_id: nudges[UserKey(c.platform, c.user_id)] for c in claims}
+
     # ------------------------------------------------------------------ one delivery
 
-    async def _deliver(self, c: Claim, now: datetime, stats: TickStats, marks: _SentMarks) -> None:
+    async def _deliver(
+        self,
+        c: Claim,
+        reply: Reply | Exception,
+        now: datetime,
+        stats: TickStats,
+        marks: _SentMarks,
+    ) -> None:
         sender = self.senders.get(c.platform)
         if sender is None:
             await self._failed(c, c.attempts, f"no sender for platform {c.platform!r}", now, stats)
             return
-        try:
-            reply = await self.dialogue.reminder(UserKey(c.platform, c.user_id), now)
-        except Exception as e:
-            logger.warning("could not build reminder %s: %s", c.delivery_id, e)
-            await self._failed(c, c.attempts, f"building the reminder: {e}", now, stats)
+        if isinstance(reply, Exception):
+            await self._failed(c, c.attempts, f"building the reminder: {reply}", now, stats)
             return
         gate = self._gate(c.platform)
         address = Address(c.platform, c.chat_id, c.user_id)

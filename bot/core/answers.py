@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -170,10 +171,13 @@ class Retriever:
         # Lightest phrasings first, so among equal overlaps the most specific one (an exercise's
         # own name) is met first: the shortlist's sort is stable.
         self._choices.sort(key=lambda c: sum(self._idf[t] for t in c.toks))
-        self._postings: dict[str, list[int]] = defaultdict(list)
+        postings: dict[str, list[int]] = defaultdict(list)
         for i, c in enumerate(self._choices):
             for t in c.toks:
-                self._postings[t].append(i)
+                postings[t].append(i)
+        # Arrays, so a query's overlap is summed in C (np.bincount), not one += per posting.
+        self._postings = {t: np.array(ids, dtype=np.int32) for t, ids in postings.items()}
+        self._topic_of = [c.topic for c in self._choices]
         self._common = {t for t, d in df.items() if d > COMMON_DF * n and n > 50}
         # Topic level: all phrasings of a topic pooled, with IDF over topics.
         self._bags: dict[str, set[str]] = defaultdict(set)
@@ -189,6 +193,7 @@ class Retriever:
         self._median_idf = sorted(self._idf.values())[len(self._idf) // 2] if self._idf else 1.0
         self._median_tidf = sorted(self._tidf.values())[len(self._tidf) // 2] if self._tidf else 1.0
         self._vocab = sorted(self._idf)
+        self._typos = _TypoIndex(self._vocab)
         self._unknown_idf = self.tuning.unknown_idf * max(self._idf.values(), default=1.0)
         self._domain = frozenset(tokens(" ".join(normalizer(w) for w in domain_words)))
         # The narrower list that overrides an off-topic match ("neck AND back pain" is ours).
@@ -206,7 +211,8 @@ class Retriever:
         # A typo is one slip (two in long words), a swap of neighbours counting as one:
         # "deadlfit" -> "deadlift", but "weather" is not "water".
         limit = 2 if len(tok) >= 8 else 1
-        hit = process.extractOne(tok, self._vocab, scorer=OSA.distance, score_cutoff=limit)
+        near = self._typos.candidates(tok, limit)  # every word within `limit`, in vocab order
+        hit = process.extractOne(tok, near, scorer=OSA.distance, score_cutoff=limit)
         # Typos rarely change the first letter; requiring it keeps "night" from becoming "tight".
         if not hit or hit[0][0] != tok[0]:
             return None
@@ -275,18 +281,10 @@ class Retriever:
         # A long message is not less relevant for saying more: cap how much a query weighs.
         q_weight = min(q_weight, self.tuning.query_cap * self._median_idf)
         qt_weight = min(qt_weight, self.tuning.query_cap * self._median_tidf)
-        acc: dict[int, float] = defaultdict(float)
-        for t in q:
-            if t in self._common:
-                continue
-            w = self._idf.get(t, 0.0)
-            for i in self._postings.get(t, ()):
-                acc[i] += w
-        if not acc:  # only very common words: fall back to them
-            for t in q:
-                for i in self._postings.get(t, ()):
-                    acc[i] += self._idf.get(t, 0.0)
-        shortlist = self._shortlist(acc)
+        used = [t for t in q if t in self._postings and t not in self._common]
+        if not used:  # only very common words: fall back to them
+            used = [t for t in q if t in self._postings]
+        shortlist = self._shortlist(used)
         q_text = " ".join(t for t in q if t in self._idf)
         q_set = set(q)
         topic_cover: dict[str, float] = {}
@@ -308,15 +306,46 @@ class Retriever:
             )
         return out
 
-    def _shortlist(self, acc: dict[int, float]) -> list[int]:
+    def _shortlist(self, used: list[str]) -> list[int]:
         """The best-overlapping choices, at most PER_TOPIC per topic, so one word shared by
         hundreds of phrasings ("deadlift") still brings every topic that uses it; among equal
-        overlaps the shortest phrasing (the exercise's own name) goes first."""
-        order = sorted(acc, key=acc.__getitem__, reverse=True)  # stable: ties keep index order
+        overlaps the choice met first (by the query's first word it shares, then the lightest
+        phrasing: an exercise's own name) goes first.
+
+        The overlap of every candidate is one np.bincount over the words' postings (summed in
+        query order, so the floats are those of a running sum); only the best few hundred are
+        ordered, widening the cut, ties at its edge included, until the shortlist is full."""
+        if not used:
+            return []
+        posts = [self._postings[t] for t in used]
+        ids = np.concatenate(posts)
+        weights = np.repeat([self._idf[t] for t in used], [len(p) for p in posts])
+        summed = np.bincount(ids, weights, minlength=len(self._choices))
+        first = np.empty(len(self._choices), dtype=np.int32)
+        for pos in range(len(posts) - 1, -1, -1):  # the earliest word wins
+            first[posts[pos]] = pos
+        # Only the reached choices are looked at (ids), never the whole index; a choice reached
+        # by several words appears once per word, which only makes a cut wider.
+        vals = summed[ids]
+        k = 4 * SHORTLIST
+        while True:
+            whole = k >= len(ids)
+            if whole:
+                top = _distinct(ids)
+            else:
+                edge = np.partition(vals, len(ids) - k)[len(ids) - k]  # the k-th largest
+                top = _distinct(ids[vals >= edge])
+            ranked = top[np.lexsort((top, first[top], -summed[top]))]
+            out = self._per_topic(ranked.tolist())
+            if len(out) == SHORTLIST or whole:
+                return out
+            k *= 4
+
+    def _per_topic(self, ranked: list[int]) -> list[int]:
         taken: dict[str, int] = defaultdict(int)
         out: list[int] = []
-        for i in order:
-            topic = self._choices[i].topic
+        for i in ranked:
+            topic = self._topic_of[i]
             if taken[topic] < PER_TOPIC:
                 taken[topic] += 1
                 out.append(i)
@@ -357,6 +386,52 @@ class Retriever:
             return Result(matches[0], tuple(matches[1:]), domain)
         sugg = tuple(m for m in matches if m.score >= tn.suggest_at)
         return Result(None, sugg if domain else (), domain)
+
+
+def _distinct(ids: np.ndarray[Any, np.dtype[np.int32]]) -> np.ndarray[Any, np.dtype[np.int32]]:
+    """The distinct ids, ascending (np.unique's hash path is several times slower here)."""
+    ids = np.sort(ids)
+    if len(ids) < 2:
+        return ids
+    keep = np.empty(len(ids), dtype=bool)
+    keep[0] = True
+    np.not_equal(ids[1:], ids[:-1], out=keep[1:])
+    return ids[keep]
+
+
+class _TypoIndex:
+    """Which known words a typo could be, found without comparing it with the whole vocabulary.
+
+    Within an edit distance d (a swap of neighbours counting as one), two words share at least
+    max(len) - d characters (as multisets): each edit leaves every other character in place. A
+    per-character index sums the shared characters of every word at once; only the words that
+    pass are compared exactly, so a typo costs a few small array sums, not 50,000 comparisons.
+    """
+
+    def __init__(self, vocab: list[str]) -> None:
+        self._vocab = vocab
+        self._lens = np.array([len(w) for w in vocab], dtype=np.int16)
+        by_char: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+        for j, w in enumerate(vocab):
+            for ch, n in Counter(w).items():
+                ids, counts = by_char[ch]
+                ids.append(j)
+                counts.append(n)
+        self._chars = {
+            ch: (np.array(ids, dtype=np.int32), np.array(counts, dtype=np.int16))
+            for ch, (ids, counts) in by_char.items()
+        }
+
+    def candidates(self, tok: str, limit: int) -> list[str]:
+        """Every word that may be within `limit` edits of `tok` (a superset), in vocab order."""
+        hits = [(h, n) for ch, n in Counter(tok).items() if (h := self._chars.get(ch))]
+        if not hits:
+            return []
+        ids = np.concatenate([h[0] for h, _ in hits])
+        counts = np.concatenate([np.minimum(h[1], n) for h, n in hits])
+        shared = np.bincount(ids, counts, minlength=len(self._vocab))[ids]
+        near = ids[shared >= np.maximum(self._lens[ids], len(tok)) - limit]
+        return [self._vocab[j] for j in _distinct(near).tolist()]
 
 
 def kb_choices(

@@ -33,7 +33,18 @@ class Coach:
             pain = entries[-1].score if entries else None
         except StorageUnavailable:
             pain = None
-        w = workouts.todays_workout(
+        return self.plan(ctx, pain, force_gentle, shift, minutes), pain
+
+    def plan(
+        self,
+        ctx: Turn,
+        pain: int | None,
+        force_gentle: bool = False,
+        shift: int = 0,
+        minutes: int | None = None,
+    ) -> workouts.Workout:
+        """Today's workout given the recent pain score (already read)."""
+        return workouts.todays_workout(
             self.kb,
             user_seed=f"{ctx.key.platform}:{ctx.key.user_id}",
             day=ctx.today,
@@ -44,7 +55,6 @@ class Coach:
             shift=shift,
             minutes=minutes,
         )
-        return w, pain
 
     async def today(
         self, ctx: Turn, force_gentle: bool = False, shift: int = 0, minutes: int | None = None
@@ -70,9 +80,10 @@ class Coach:
         card = Reply(text, tuple(buttons), kind=Kind.WORKOUT, topic=f"{w.plan.id}:{w.session.id}")
         return [card, *self.step_up_offer(w, state)]
 
-    async def nudge(self, ctx: Turn) -> Reply:
-        """The reminder the scheduler sends: today's session title and quick actions."""
-        w, _ = await self.workout(ctx)
+    async def nudge(self, ctx: Turn, pain: int | None) -> Reply:
+        """The reminder the scheduler sends: today's session title and quick actions. `pain`
+        is the recent pain score, read for a whole batch of users at once."""
+        w = self.plan(ctx, pain)
         return Reply(
             f"Time for your back session 💪\nToday: {workouts.headline(w)}",
             (

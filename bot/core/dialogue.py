@@ -19,7 +19,7 @@ import asyncio
 import json
 import logging
 import time as _time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -28,7 +28,7 @@ from bot.core import flows, inbox, intents, safety
 from bot.core.alerts import Alerts
 from bot.core.answers import Retrieval, Tuning
 from bot.core.buttons import ButtonSigner, Check
-from bot.core.coach import Coach
+from bot.core.coach import PAIN_RECENT, Coach
 from bot.core.features import BY_ACTION, BY_COMMAND, FEATURES, Said, intent_of
 from bot.core.flood import FloodGate, Verdict
 from bot.core.flow import FlowEngine, Services
@@ -175,15 +175,37 @@ class Dialogue:
         async with self.turn(msg) as replies:
             return replies
 
+    async def reminders(self, keys: Collection[UserKey], now: datetime) -> dict[UserKey, Reply]:
+        """The nudges the scheduler sends, for a whole claimed batch: profiles and recent pain
+        are read in one query each, not two transactions per user."""
+        try:
+            profiles = await self.store.profiles_of(keys)
+        except StorageUnavailable as e:
+            logger.warning("storage unavailable reading %d profiles: %s", len(keys), e)
+            profiles = {}
+        try:
+            pain = await self.store.last_pain_of(keys, now - PAIN_RECENT)
+        except StorageUnavailable as e:
+            logger.warning("storage unavailable reading %d pain scores: %s", len(keys), e)
+            pain = {}
+        out: dict[UserKey, Reply] = {}
+        for key in keys:
+            profile = profiles.get(key)
+            known = profile is not None
+            if profile is None:
+                profile = Profile(key, timezone=self.defaults.timezone)
+            msg = Incoming(key.platform, key.user_id, key.user_id, received_at=now)
+            ctx = Turn(msg, key, now, profile, known, self.store)
+            entry = pain.get(key)
+            nudge = await self.coach.nudge(ctx, entry.score if entry else None)
+            if profile.checkin:
+                nudge = await self._with_checkin(msg, nudge)
+            [out[key]] = self.buttons.sign_replies(key, [nudge])
+        return out
+
     async def reminder(self, key: UserKey, now: datetime) -> Reply:
-        """The nudge the scheduler sends."""
-        msg = Incoming(key.platform, key.user_id, key.user_id, received_at=now)
-        ctx = await self._context(msg)
-        nudge = await self.coach.nudge(ctx)
-        if ctx.profile.checkin:
-            nudge = await self._with_checkin(msg, nudge)
-        [nudge] = self.buttons.sign_replies(key, [nudge])
-        return nudge
+        """The nudge for one user (`reminders` for a batch)."""
+        return (await self.reminders([key], now))[key]
 
     async def _with_checkin(self, msg: Incoming, nudge: Reply) -> Reply:
         """The weekly check-in rides on the week's first nudge (bot.core.flows.checkin); the

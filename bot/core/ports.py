@@ -223,6 +223,18 @@ class Store(Protocol):
 
     async def pain_since(self, key: UserKey, since: datetime) -> list[PainEntry]: ...
 
+    async def profiles_of(self, keys: Collection[UserKey]) -> dict[UserKey, Profile]:
+        """The profiles of many users in one query (users without one are left out): the
+        reminder fan-out composes a whole claimed batch from it."""
+        ...
+
+    async def last_pain_of(
+        self, keys: Collection[UserKey], since: datetime
+    ) -> dict[UserKey, PainEntry]:
+        """Each user's latest pain score at or after `since`, in one query (users without
+        one are left out); the same entry `pain_since(key, since)[-1]` would give."""
+        ...
+
     async def get_reminder(self, key: UserKey) -> ReminderSchedule | None: ...
 
     async def save_reminder(self, schedule: ReminderSchedule) -> None: ...

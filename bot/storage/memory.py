@@ -127,6 +127,18 @@ class MemoryStore:
     async def pain_since(self, key: UserKey, since: datetime) -> list[PainEntry]:
         return sorted((p for p in self.pain.get(key, []) if p.at >= since), key=lambda p: p.at)
 
+    async def profiles_of(self, keys: Collection[UserKey]) -> dict[UserKey, Profile]:
+        return {k: copy.deepcopy(p) for k in keys if (p := self.profiles.get(k)) is not None}
+
+    async def last_pain_of(
+        self, keys: Collection[UserKey], since: datetime
+    ) -> dict[UserKey, PainEntry]:
+        out = {}
+        for k in keys:
+            if entries := await self.pain_since(k, since):
+                out[k] = entries[-1]
+        return out
+
     async def get_reminder(self, key: UserKey) -> ReminderSchedule | None:
         return copy.deepcopy(self.reminders.get(key))
 

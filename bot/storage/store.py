@@ -30,7 +30,18 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
-from sqlalchemy import Connection, Delete, delete, event, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Delete,
+    and_,
+    delete,
+    event,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
@@ -312,6 +323,37 @@ def _of(key: UserKey) -> tuple[Any, ...]:
     return (User.platform == key.platform, User.user_id == key.user_id)
 
 
+# Users per IN list in the batch reads (a scheduler batch is one query): far below the
+# parameter limits of SQLite (32,766) and asyncpg (32,767).
+MANY_CHUNK = 1000
+
+
+def _many(keys: Collection[UserKey]) -> list[ColumnElement[bool]]:
+    """WHERE clauses selecting the `users` rows of `keys`, one per platform and chunk."""
+    by_platform: dict[str, list[str]] = {}
+    for k in keys:
+        by_platform.setdefault(k.platform, []).append(k.user_id)
+    return [
+        and_(User.platform == platform, User.user_id.in_(ids[i : i + MANY_CHUNK]))
+        for platform, ids in sorted(by_platform.items())
+        for i in range(0, len(ids), MANY_CHUNK)
+    ]
+
+
+def _profile(key: UserKey, row: User) -> Profile:
+    return Profile(
+        key=key,
+        display_name=row.display_name,
+        level=row.level,
+        equipment=row.equipment,
+        timezone=row.timezone,
+        onboarded=row.onboarded,
+        pain_consent=row.pain_consent,
+        checkin=row.checkin,
+        created_at=row.created_at,
+    )
+
+
 class SqlStore:
     """`bot.core.ports.Store` on SQLAlchemy. `engine` and `sessionmaker` are public on purpose:
     the scheduler runs its own claim/delivery queries on them."""
@@ -445,21 +487,23 @@ class SqlStore:
     async def get_profile(self, key: UserKey) -> Profile | None:
         async def op(s: AsyncSession) -> Profile | None:
             row = await s.scalar(select(User).where(*_of(key), User.has_profile.is_(True)))
-            if row is None:
-                return None
-            return Profile(
-                key=key,
-                display_name=row.display_name,
-                level=row.level,
-                equipment=row.equipment,
-                timezone=row.timezone,
-                onboarded=row.onboarded,
-                pain_consent=row.pain_consent,
-                checkin=row.checkin,
-                created_at=row.created_at,
-            )
+            return None if row is None else _profile(key, row)
 
         return await self._run(op, write=False)
+
+    async def profiles_of(self, keys: Collection[UserKey]) -> dict[UserKey, Profile]:
+        wanted = set(keys)
+
+        async def op(s: AsyncSession) -> dict[UserKey, Profile]:
+            out: dict[UserKey, Profile] = {}
+            for where in _many(wanted):
+                for row in await s.scalars(select(User).where(where, User.has_profile.is_(True))):
+                    key = UserKey(row.platform, row.user_id)
+                    if key in wanted:
+                        out[key] = _profile(key, row)
+            return out
+
+        return await self._run(op, write=False) if wanted else {}
 
     async def save_profile(self, profile: Profile, fields: Collection[str] | None = None) -> None:
         key = profile.key
@@ -683,6 +727,30 @@ class SqlStore:
             return [CheckIn(r.week, r.at, r.pain, r.interference, r.confidence) for r in rows]
 
         return await self._run(op, write=False)
+
+    async def last_pain_of(
+        self, keys: Collection[UserKey], since: datetime
+    ) -> dict[UserKey, PainEntry]:
+        _aware(since, "since")
+        wanted = set(keys)
+
+        async def op(s: AsyncSession) -> dict[UserKey, PainEntry]:
+            out: dict[UserKey, PainEntry] = {}
+            for where in _many(wanted):
+                rows = await s.execute(
+                    select(User.platform, User.user_id, PainScore.score, PainScore.at)
+                    .join(User, User.id == PainScore.user_id)
+                    .where(where, PainScore.at >= since)
+                    .order_by(PainScore.at, PainScore.id)
+                )
+                # Ascending, so the last entry seen per user is the latest, as in pain_since.
+                for platform, user_id, score, at in rows:
+                    key = UserKey(platform, user_id)
+                    if key in wanted:
+                        out[key] = PainEntry(score=score, at=at)
+            return out
+
+        return await self._run(op, write=False) if wanted else {}
 
     # -- reminders -------------------------------------------------------------------------
 

@@ -122,9 +122,12 @@ async def test_a_claim_interrupted_by_a_crash_still_commits(
 ) -> None:
     # The first send crashes while the producer is inside its second (slow) claim. Cancelling
     # that claim mid-transaction could strand it with SQLite's write lock held; it must instead
-    # run to its end (its batch stays pending for recovery) before the tick gives up.
+    # run to its end (its batch stays pending for recovery) before the tick gives up. The
+    # send's round trip lets the producer reach its second claim (with on PostgreSQL a lease
+    # check first) before the crash: nudges come composed, so a send starts at once.
     await seed(store, 30)
-    sched = make_scheduler(store, FakeSender(crash_after=0), batch_size=10, concurrency=2)
+    sender = FakeSender(crash_after=0, latency=0.05)
+    sched = make_scheduler(store, sender, batch_size=10, concurrency=2)
     real = sched.repo.claim_due
     calls = 0
 

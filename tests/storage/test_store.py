@@ -660,3 +660,55 @@ async def test_exclusive_admits_one_holder_at_a_time(store: SqlStore) -> None:
 
     await asyncio.gather(hold("a"), hold("b"))
     assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
+
+
+# -- batch reads (the reminder fan-out) ------------------------------------------------------
+
+
+async def test_batch_reads_give_what_the_one_user_reads_give(store: SqlStore) -> None:
+    """profiles_of / last_pain_of over a batch equal get_profile / pain_since(...)[-1] per user:
+    two platforms with the same user id, a bare row without a profile, pain in several zones
+    written out of order, pain before `since`, and unknown users."""
+    ann = Profile(ANN, display_name="Ann", level="advanced", equipment="gym", timezone="Asia/Tokyo")
+    bob = Profile(BOB, display_name="Bob", level="intermediate", equipment="dumbbells")
+    for p in (ann, bob):
+        p.created_at = T0
+        await store.save_profile(p)
+    bare = UserKey("telegram", "bare")
+    await store.log_pain(bare, 3, T0)  # creates a users row that is not a profile
+    await store.log_pain(ANN, 6, datetime(2026, 3, 2, 10, 0, tzinfo=PLUS5))  # 05:00 UTC
+    await store.log_pain(ANN, 2, datetime(2026, 3, 2, 6, 0, tzinfo=UTC))  # the latest
+    await store.log_pain(ANN, 9, datetime(2026, 2, 1, tzinfo=UTC))  # before `since`
+    await store.log_pain(BOB, 8, datetime(2026, 2, 1, tzinfo=UTC))  # only before `since`
+    since = datetime(2026, 3, 1, tzinfo=UTC)
+    # More keys than one IN list holds, almost all unknown.
+    keys = [ANN, BOB, bare] + [UserKey("telegram", f"nobody{i}") for i in range(1200)]
+
+    profiles = await store.profiles_of(keys)
+    expected_profiles = {k: p for k in keys if (p := await store.get_profile(k)) is not None}
+    assert profiles == expected_profiles
+    assert set(profiles) == {ANN, BOB}
+    assert profiles[ANN].level == "advanced" and profiles[BOB].equipment == "dumbbells"
+
+    pain = await store.last_pain_of(keys, since)
+    expected_pain = {k: e[-1] for k in keys if (e := await store.pain_since(k, since))}
+    assert pain == expected_pain
+    assert pain[ANN].score == 2 and pain[bare].score == 3 and BOB not in pain
+
+    assert await store.profiles_of([]) == {} and await store.last_pain_of([], since) == {}
+    with pytest.raises(ValueError):
+        await store.last_pain_of(keys, datetime(2026, 3, 1))
+
+
+async def test_memory_store_batch_reads_match_its_one_user_reads() -> None:
+    from bot.storage.memory import MemoryStore
+
+    mem = MemoryStore()
+    await mem.save_profile(Profile(ANN, level="advanced"))
+    await mem.log_pain(ANN, 5, T0 - timedelta(days=1))
+    await mem.log_pain(ANN, 1, T0)
+    await mem.log_pain(BOB, 7, T0 - timedelta(days=30))
+    keys = [ANN, BOB, UserKey("telegram", "nobody")]
+    since = T0 - timedelta(days=7)
+    assert await mem.profiles_of(keys) == {ANN: Profile(ANN, level="advanced")}
+    assert await mem.last_pain_of(keys, since) == {ANN: PainEntry(1, T0)}

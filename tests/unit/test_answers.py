@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from bot.core.answers import Retriever, Tuning
@@ -67,3 +69,70 @@ def test_out_of_domain_is_not_answered() -> None:
     r = Retriever(CHOICES, NORM, DOMAIN)
     assert r.decide("how long should i hold my breath").answer is None
     assert r.decide("weather tomorrow").suggestions == ()
+
+
+def _regex_normalizer(synonyms: dict[str, list[str]]) -> Callable[[str], str]:
+    """The reference: one regex alternation of the variants, longest first, at word bounds."""
+    import re
+
+    pairs = {clean(v): clean(c) for c, vs in synonyms.items() for v in vs if clean(v) != clean(c)}
+    alternation = "|".join(re.escape(v) for v in sorted(pairs, key=len, reverse=True))
+    pattern = re.compile(rf"\b(?:{alternation})\b")
+    return lambda text: pattern.sub(lambda m: pairs[m.group(0)], clean(text))
+
+
+def test_normalizer_rewrites_exactly_what_a_word_bounded_regex_would() -> None:
+    import random
+
+    from bot.app import load_kb
+
+    synonyms = {k: list(v) for k, v in load_kb().synonyms.items()}
+    synonyms["lower back"] = [*synonyms.get("lower back", []), "low back", "low back pain"]
+    synonyms[""] = ["nothing at all"]  # a variant that rewrites to nothing
+    norm, reference = Normalizer(synonyms), _regex_normalizer(synonyms)
+    variants = [v for vs in synonyms.values() for v in vs]
+    words = ["back", "low", "lower", "pain", "lumbar", "pullup", "pull", "up", "the", "sixpack"]
+    rng = random.Random(3)
+    texts = ["Low-back PAIN!!", "lowback", "a low back", "nothing at all, really", ""]
+    for _ in range(3000):
+        parts = [rng.choice(variants) if rng.random() < 0.4 else rng.choice(words)]
+        parts += [rng.choice(variants + words) for _ in range(rng.randint(0, 6))]
+        texts.append(rng.choice([" ", ", ", "-", "  "]).join(parts))
+    for t in texts:
+        assert norm(t) == reference(t), t
+
+
+def test_typo_candidates_include_every_word_within_the_distance() -> None:
+    """The typo index's shortlist is a superset of the words within the edit distance, in
+    vocabulary order, so correction finds what comparing with every word found."""
+    import random
+
+    from rapidfuzz.distance import OSA
+
+    from bot.core.answers import _TypoIndex
+
+    rng = random.Random(9)
+    alphabet = "abcdeilmnoprst0123"
+    vocab = sorted({"".join(rng.choices(alphabet, k=rng.randint(3, 10))) for _ in range(3000)})
+    index = _TypoIndex(vocab)
+    for _ in range(400):
+        word = rng.choice(vocab)
+        typed = list(word)
+        for _ in range(rng.randint(0, 2)):
+            j = rng.randrange(len(typed))
+            op = rng.choice(["swap", "sub", "del", "ins"])
+            if op == "swap" and j + 1 < len(typed):
+                typed[j], typed[j + 1] = typed[j + 1], typed[j]
+            elif op == "sub":
+                typed[j] = rng.choice(alphabet)
+            elif op == "del" and len(typed) > 1:
+                del typed[j]
+            else:
+                typed.insert(j, rng.choice(alphabet))
+        tok = "".join(typed)
+        for limit in (1, 2):
+            near = index.candidates(tok, limit)
+            exact = [w for w in vocab if OSA.distance(tok, w) <= limit]
+            assert set(exact) <= set(near), (tok, limit)
+            assert near == sorted(near)
+            assert len(near) < len(vocab) // 4
