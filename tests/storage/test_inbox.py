@@ -33,7 +33,7 @@ from tests.conftest import Chat
 from tests.storage.conftest import count
 
 CRACK = ("is it bad to crack my back", "should i crack my own back")
-MASSAGE = "can a massage gun help my back"
+MASSAGE = "will a tens machine help my back"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -81,8 +81,12 @@ async def test_inbox_round_trip(
     bob = Chat(build_dialogue(store, settings), user="bob", platform="discord")
 
     # Three questions the bot cannot answer, and two it must not record.
-    assert [r.kind for r in await ann.say(CRACK[0])] == [Kind.SUGGEST]
-    assert [r.kind for r in await bob.say(CRACK[1])] == [Kind.SUGGEST]
+    # "Did you mean" or the honest "not sure which answer fits": both are recorded.
+    for chat, text in ((ann, CRACK[0]), (bob, CRACK[1])):
+        [got] = await chat.say(text)
+        assert got.kind is Kind.SUGGEST or (
+            got.kind is Kind.OUT_OF_SCOPE and got.topic == "unclear"
+        )
     [declined] = await ann.say(MASSAGE)
     assert declined.kind is Kind.OUT_OF_SCOPE and declined.topic == "unclear"
     assert (await ann.say("how long should I hold a plank?"))[0].kind is Kind.FAQ

@@ -21,8 +21,8 @@ from bot.faq_edit import _check_then_replace, add_alternate, insert_alternate
 from bot.storage.memory import MemoryStore
 from tests.conftest import Chat
 
-CRACK = ("is it bad to crack my back", "should i crack my own back")
-MASSAGE = "can a massage gun help my back"
+CRACK = ("do copper bracelets help a bad back", "do copper bracelets help with back pain")
+MASSAGE = "will a tens machine help my back"
 
 
 def recorded(store: MemoryStore) -> list[Unanswered]:
@@ -127,7 +127,7 @@ def _item(i: int, text: str, *cands: tuple[str, float]) -> InboxItem:
 def test_similar_questions_cluster_and_sharing_only_back_does_not() -> None:
     items = [
         _item(1, "is it bad to crack my back", ("a", 0.4), ("b", 0.3)),
-        _item(2, MASSAGE, ("c", 0.3)),
+        _item(2, "can a massage gun help my back", ("c", 0.3)),
         _item(3, "should i crack my own back", ("b", 0.45)),
         _item(4, "is a massage gun good for back pain", ("c", 0.35)),
         _item(5, "can cracking my back cause damage", ("a", 0.5)),
@@ -215,9 +215,10 @@ def test_add_alternate_refuses_duplicates_and_exercises(kdir: Path) -> None:
         add_alternate(kdir, "relieve_back_pain", "word " * 60)
     assert (kdir / "faq.yaml").read_bytes() == before
     added = add_alternate(kdir, "relieve_back_pain", "  can a  massage gun help my back ")
-    assert added.phrasing == MASSAGE
+    assert added.phrasing == "can a massage gun help my back"
     kb = kb_module.load(kdir)
-    assert next(e for e in kb.faq if e.id == "relieve_back_pain").alternates[-1] == MASSAGE
+    alternates = next(e for e in kb.faq if e.id == "relieve_back_pain").alternates
+    assert alternates[-1] == "can a massage gun help my back"
 
 
 def test_reason_of_each_reply_kind() -> None:
