@@ -82,8 +82,8 @@ async def test_inbox_round_trip(
 
     # Three questions the bot cannot answer, and two it must not record.
     # "Did you mean" or the honest "not sure which answer fits": both are recorded.
-    for chat, text in ((ann, CRACK[0]), (bob, CRACK[1])):
-        [got] = await chat.say(text)
+    for chat, question in ((ann, CRACK[0]), (bob, CRACK[1])):
+        [got] = await chat.say(question)
         assert got.kind is Kind.SUGGEST or (
             got.kind is Kind.OUT_OF_SCOPE and got.topic == "unclear"
         )
