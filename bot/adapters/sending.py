@@ -165,6 +165,11 @@ class SendBudget:
                 return
             # A 429 arrived while we waited for the buckets: wait it out too.
 
+    @property
+    def paused_globally(self) -> bool:
+        """Whether every send waits out a global 429 right now."""
+        return not self._everyone.open.is_set()
+
     def paused(self, chat: str) -> bool:
         """Whether sends to this chat are waiting out a 429 right now."""
         return not self._everyone.open.is_set() or chat in self._paused

@@ -48,6 +48,7 @@ class Sent:
     flags: int = 0
     interaction_id: str | None = None
     callback_type: int | None = None
+    at: float = field(default_factory=time.perf_counter)  # when the fake accepted it
 
     @property
     def custom_ids(self) -> list[str]:
@@ -181,9 +182,22 @@ class FakeDiscord:
         )
 
     def inject_429(
-        self, path: str, retry_after: float, *, method: str = "POST", count: int = 1
+        self,
+        path: str,
+        retry_after: float,
+        *,
+        method: str = "POST",
+        count: int = 1,
+        scope: str = "user",
     ) -> None:
-        """A real per-route 429: Via + Retry-After headers and retry_after in the JSON body."""
+        """A real 429: Via + Retry-After + X-RateLimit-Scope headers and retry_after in the JSON
+        body. scope "user" (a per-route limit, the default), "shared", or "global" (then also
+        `X-RateLimit-Global: true` and `"global": true`, as Discord sends for the bot-wide limit).
+        """
+        is_global = scope == "global"
+        headers = {"Via": "1.1 google", "Retry-After": str(retry_after), "X-RateLimit-Scope": scope}
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
         self.inject(
             method,
             path,
@@ -192,9 +206,9 @@ class FakeDiscord:
             body={
                 "message": "You are being rate limited.",
                 "retry_after": retry_after,
-                "global": False,
+                "global": is_global,
             },
-            headers={"Via": "1.1 google", "Retry-After": str(retry_after)},
+            headers=headers,
         )
 
     def block_dms(self, user_id: int | str) -> None:
