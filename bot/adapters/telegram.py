@@ -48,6 +48,7 @@ from telegram.ext import (
 from bot.adapters.base import Handler
 from bot.adapters.render import TELEGRAM_LIMIT, split_text, to_telegram_html
 from bot.adapters.sending import TELEGRAM, Priority, SendBudget, Sleep
+from bot.adapters.telegram_http import AiohttpRequest
 from bot.config import Settings
 from bot.core.features import COMMANDS
 from bot.core.types import Address, Button, Incoming, Kind, Reply
@@ -66,10 +67,11 @@ SHORT_LABEL = 18  # labels up to this many characters go two to a row
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 TYPING_AFTER = 0.4  # seconds without an answer before showing "typing…"
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
-# Measured with tests/bench/bench_telegram.py on 2 cores: httpcore scans every pooled connection
-# (a poll() each) for every queued request, so PTB's defaults (256 updates at once, 256
-# connections) run at ~300-500 updates/s while 32 updates over 8 connections run at ~550-800.
-# Eight keep-alive connections still carry far more than Telegram's ~30 messages/s budget.
+# Measured with tests/bench/bench_telegram.py (2,000 queued updates, fake Bot API in another
+# process, 2 cores shared with other jobs): over aiohttp (bot.adapters.telegram_http) an update
+# costs ~2.3 ms of this process's CPU, core included (~440 updates/s on a free core), against
+# 4.0-4.7 ms over PTB's httpx transport; wall-clock figures swing with the machine's load.
+# 32 updates at once over 8 keep-alive connections: far more than Telegram's ~30 messages/s.
 CONCURRENT_UPDATES = 32
 CONNECTIONS = 8
 POOL_TIMEOUT = 30.0  # seconds a send may wait for a free connection during a burst
@@ -210,8 +212,8 @@ class TelegramSender:
     async def send(self, address: Address, reply: Reply) -> None:
         if address.platform != PLATFORM:
             raise SendError(f"not a Telegram address: {address.platform}")
-        await self.initialize()  # no-op after the first call
         try:
+            await self.initialize()  # getMe on the first call: Telegram may be unreachable
             await deliver(self.bot, address.chat_id, reply)
         except RetryAfter as e:
             raise RateLimited(_retry_seconds(e)) from e
@@ -253,8 +255,8 @@ class TelegramAdapter:
             .base_url(root + "/bot")
             .base_file_url(root + "/file/bot")
             .concurrent_updates(CONCURRENT_UPDATES)
-            .connection_pool_size(CONNECTIONS)
-            .pool_timeout(POOL_TIMEOUT)
+            .request(AiohttpRequest(CONNECTIONS, pool_timeout=POOL_TIMEOUT))
+            .get_updates_request(AiohttpRequest(1, read_timeout=None))
         )
         # One budget per token, for replies and reminders alike (None: unpaced, for benchmarks).
         self.budget = SendBudget(TELEGRAM, sleep=sleep) if rate_limit else None
@@ -268,7 +270,12 @@ class TelegramAdapter:
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
         self.application.add_error_handler(self._on_error)
         self.sender = TelegramSender(
-            telegram.Bot(token, base_url=root + "/bot", base_file_url=root + "/file/bot"),
+            telegram.Bot(
+                token,
+                base_url=root + "/bot",
+                base_file_url=root + "/file/bot",
+                request=AiohttpRequest(CONNECTIONS, pool_timeout=POOL_TIMEOUT),
+            ),
             self.budget,
         )
 

@@ -11,6 +11,7 @@ state the test controls rather than a real wait.
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -25,7 +26,8 @@ from bot.adapters.render import split_text, to_telegram_html
 from bot.adapters.telegram import CHUNK_LIMIT, TelegramAdapter
 from bot.app import build_dialogue
 from bot.config import Settings
-from bot.core.types import Incoming, Reply
+from bot.core.types import Address, Incoming, Reply
+from bot.errors import TransientError
 from bot.storage.store import SqlStore
 
 from .conftest import WED_1800, MakeScheduler, deliveries, seed
@@ -324,3 +326,22 @@ async def test_discord_global_429_on_a_reply_pauses_reminders(
 
     held.released.set()
     assert (await tick).sent == 2
+
+
+async def test_telegram_transport_maps_an_unreachable_api_to_a_transient_error() -> None:
+    """The aiohttp transport under PTB: a refused connection is PTB's NetworkError, which the
+    sender reports as TransientError (the scheduler retries it), with no token in the text."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        telegram_token="123:unreachable-token",
+        telegram_api_url=f"http://127.0.0.1:{port}",
+        telegram_webhook_url=None,
+    )
+    adapter = TelegramAdapter(settings, from_function(echo))
+    with pytest.raises(TransientError) as err:
+        await adapter.sender.send(Address("telegram", str(A)), Reply("Time to train!"))
+    assert "unreachable-token" not in str(err.value)
+    await adapter.sender.shutdown()
