@@ -111,6 +111,8 @@ class FakeDiscord:
         self._dm: dict[str, str] = {}
         self._blocked: set[str] = set()
         self._injections: list[_Injection] = []
+        # channel id -> X-RateLimit-* headers its successful message sends answer with
+        self.route_headers: dict[str, dict[str, str]] = {}
         self._conns: list[_Conn] = []
         self._messages: dict[str, dict[str, Any]] = {}
         self._interaction_channel: dict[str, str] = {}
@@ -535,7 +537,7 @@ class FakeDiscord:
             return _json({"message": "Cannot send messages to this user", "code": 50007}, 403)
         body, files = await self._read_body(request)
         _, msg = self._record(cid, body, files, "channel")
-        return _json(msg)
+        return _json(msg, headers=self.route_headers.get(cid))
 
     async def _edit_message(self, request: web.Request) -> web.Response:
         body, files = await self._read_body(request)

@@ -345,3 +345,25 @@ async def test_telegram_transport_maps_an_unreachable_api_to_a_transient_error()
         await adapter.sender.send(Address("telegram", str(A)), Reply("Time to train!"))
     assert "unreachable-token" not in str(err.value)
     await adapter.sender.shutdown()
+
+
+async def test_discord_exhausted_channel_route_is_held_until_reset(
+    discord_bot: tuple[FakeDiscord, DiscordAdapter], held: HeldSleep
+) -> None:
+    """`X-RateLimit-Remaining: 0` on a channel's message route holds that channel only, for
+    `X-RateLimit-Reset-After`, without counting as a 429."""
+    fake, adapter = discord_bot
+    a_dm, b_dm = fake.dm_channel_id(A), fake.dm_channel_id(B)
+    fake.route_headers[a_dm] = {
+        "X-RateLimit-Limit": "5",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset-After": "4.5",
+        "X-RateLimit-Bucket": "abc",
+    }
+    await adapter.sender.send(Address("discord", a_dm), Reply("Time to train!"))
+    assert adapter.budget.paused(a_dm) and not adapter.budget.paused(b_dm)
+    assert held.calls == [4.5] and adapter.budget.global_pauses == 0
+    await fake.dispatch_dm(B, "hello")
+    await fake.wait_for(lambda: len(fake.sent_to(b_dm)) >= 2)
+    held.released.set()
+    await until(lambda: not adapter.budget.paused(a_dm))
