@@ -111,6 +111,7 @@ class SendBudget:
             AsyncLimiter(limits.per_second, 1.0) if limits.per_second is not None else None
         )
         self._chats: dict[str, AsyncLimiter] = {}
+        self._prune_at = MAX_CHAT_BUCKETS
         self._everyone = _Pause()
         self._paused: dict[str, _Pause] = {}
         self._recent: deque[tuple[float, str]] = deque()  # (when, chat) of recent chat 429s
@@ -205,9 +206,12 @@ class SendBudget:
             return None
         else:
             bucket = AsyncLimiter(lim.chat_burst, lim.chat_burst / lim.per_chat_per_second)
-        if len(self._chats) >= MAX_CHAT_BUCKETS:
-            # Forget chats whose bucket has drained: 100k users must not pile up here.
+        if len(self._chats) >= self._prune_at:
+            # Forget chats whose bucket has drained: 100k users must not pile up here. The next
+            # prune waits until the map doubles, so a fan-out faster than the buckets drain
+            # does not rescan it on every new chat.
             self._chats = {k: b for k, b in self._chats.items() if not b.has_capacity(b.max_rate)}
+            self._prune_at = max(MAX_CHAT_BUCKETS, 2 * len(self._chats))
         self._chats[chat] = bucket
         return bucket
 
