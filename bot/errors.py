@@ -29,11 +29,14 @@ class SendError(BackbotError):
 
 
 class RateLimited(SendError):
-    """The platform asked us to wait `retry_after` seconds before sending again."""
+    """The platform asked us to wait `retry_after` seconds before sending again; `scope` is
+    "global" when it said the limit covers every chat (Discord's global rate limit), else
+    "chat" (this chat or route only, as far as the platform told us)."""
 
-    def __init__(self, retry_after: float, message: str = "") -> None:
+    def __init__(self, retry_after: float, message: str = "", *, scope: str = "chat") -> None:
         super().__init__(message or f"rate limited, retry after {retry_after:.1f}s")
         self.retry_after = retry_after
+        self.scope = scope
 
 
 class Blocked(SendError):

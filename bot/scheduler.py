@@ -16,7 +16,8 @@ The database is the source of truth; this process only wakes up to read it. Each
 3. Claims in batches (`ReminderRepo.claim_due`): delivery row + next_due_at advanced in one
    transaction, so each occurrence is owned by exactly one delivery row.
 4. Sends, concurrently (a semaphore-sized pool of workers) so the rate limiter, not latency,
-   sets throughput: platform-wide AsyncLimiter, a per-chat spacing, a platform-wide pause on 429.
+   sets throughput: each platform's SendBudget (bot.adapters.sending), shared with the adapter's
+   replies (which go first): the token's bucket, the chat's bucket, and a 429 pauses that chat.
    Each success is marked 'sent' right after it (group-committed with the others of that moment).
 
 The one duplicate window: a crash after the platform accepted a message and before its 'sent'
@@ -30,15 +31,15 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aiolimiter import AsyncLimiter
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.base import Sender
+from bot.adapters.sending import LIMITS, PlatformLimits, Priority, SendBudget
 from bot.core.ports import UserKey
 from bot.core.types import Address, Reply
 from bot.errors import Blocked, RateLimited, StorageUnavailable, TransientError
@@ -61,20 +62,8 @@ Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-@dataclass(frozen=True, slots=True)
-class PlatformLimits:
-    """A platform's send budget: messages per second overall, and per chat (None: no limit)."""
-
-    per_second: float
-    per_chat_per_second: float | None = None
-
-
-# Telegram: about 30 messages/s to different chats and 1/s to one chat. Discord: 50 requests/s
-# globally per bot (per-channel limits are looser than one reminder per tick).
-DEFAULT_LIMITS: dict[str, PlatformLimits] = {
-    "telegram": PlatformLimits(30.0, 1.0),
-    "discord": PlatformLimits(50.0, None),
-}
+# Used when a sender brings no SendBudget of its own (the adapters' senders do).
+DEFAULT_LIMITS: dict[str, PlatformLimits] = dict(LIMITS)
 FALLBACK_LIMITS = PlatformLimits(10.0, 1.0)
 
 
@@ -92,20 +81,6 @@ class TickStats:
     retried: int = 0
     recovered: int = 0
     standby: bool = False
-
-
-@dataclass(slots=True)
-class _Gate:
-    """One platform's pace: the limiter, per-chat next-allowed times, and a 429 pause."""
-
-    limiter: AsyncLimiter
-    per_chat: float | None
-    chat_next: dict[str, float] = field(default_factory=dict)
-    open: asyncio.Event = field(default_factory=asyncio.Event)
-    pausing: int = 0
-
-    def __post_init__(self) -> None:
-        self.open.set()
 
 
 class _SentMarks:
@@ -204,7 +179,7 @@ class ReminderScheduler:
         self.uses_lock = sender_lock and self.repo.dialect == "postgresql"
         self._lease: SenderLease | None = None
         self._writes: set[asyncio.Future[Any]] = set()
-        self._gates: dict[str, _Gate] = {}
+        self._budgets: dict[str, SendBudget] = {}
         self._inflight: set[int] = set()  # delivery ids this process owns right now
         self._not_before: dict[int, datetime] = {}  # failed delivery id -> next retry
         self._rounds: dict[int, int] = {}  # failed delivery id -> ticks it failed in
@@ -488,21 +463,21 @@ class ReminderScheduler:
         if isinstance(reply, Exception):
             await self._failed(c, c.attempts, f"building the reminder: {reply}", now, stats)
             return
-        gate = self._gate(c.platform)
+        budget = self._budget(c.platform, sender)
         address = Address(c.platform, c.chat_id, c.user_id)
         attempts, waits, transient = c.attempts, 0, 0
         while True:
-            await self._wait_turn(gate, c.chat_id)
+            await budget.turn(c.chat_id, Priority.BULK)
             attempts += 1
             try:
                 await sender.send(address, reply)
             except RateLimited as e:
                 waits += 1
+                budget.limited(c.chat_id, e.retry_after, scope=e.scope)  # pauses this chat
                 if waits > self.max_rate_limit_waits:
                     await self._failed(c, attempts, f"rate limited {waits} times", now, stats)
                     return
                 stats.retried += 1
-                await self._pause(gate, e.retry_after)
                 continue
             except Blocked as e:
                 stats.blocked += 1
@@ -527,7 +502,6 @@ class ReminderScheduler:
                 logger.exception("sender %s failed unexpectedly", c.platform)
                 await self._failed(c, attempts, f"{type(e).__name__}: {e}", now, stats)
                 return
-            self._stamp(gate, c.chat_id)
             stats.sent += 1
             self._count(c.platform, "sent")
             if self.metrics is not None:
@@ -572,47 +546,18 @@ class ReminderScheduler:
 
     # ------------------------------------------------------------------ pacing
 
-    def _gate(self, platform: str) -> _Gate:
-        gate = self._gates.get(platform)
-        if gate is None:
-            lim = self.limits.get(platform, FALLBACK_LIMITS)
-            gate = _Gate(AsyncLimiter(lim.per_second, 1.0), lim.per_chat_per_second)
-            self._gates[platform] = gate
-        return gate
-
-    async def _wait_turn(self, gate: _Gate, chat_id: str) -> None:
-        """Wait out a 429 pause, the chat's own spacing, then take a token of the platform budget."""
-        loop = asyncio.get_running_loop()
-        while True:
-            await gate.open.wait()
-            due = gate.chat_next.get(chat_id)
-            if due is not None and (wait := due - loop.time()) > 0:
-                await self.sleep(wait)
-            await gate.limiter.acquire()
-            if gate.open.is_set():
-                return
-            # A 429 arrived while we waited for a token: wait for the pause to end too.
-
-    def _stamp(self, gate: _Gate, chat_id: str) -> None:
-        """Remember when this chat may get its next message (only successful sends count)."""
-        if gate.per_chat is None:
-            return
-        now = asyncio.get_running_loop().time()
-        gate.chat_next[chat_id] = now + 1.0 / gate.per_chat
-        if len(gate.chat_next) > 4096:
-            # Drop chats whose spacing has passed so 100k users do not pile up here.
-            gate.chat_next = {k: t for k, t in gate.chat_next.items() if t > now}
-
-    async def _pause(self, gate: _Gate, retry_after: float) -> None:
-        """The platform said 429: every send to it waits `retry_after`, not just this one."""
-        gate.pausing += 1
-        gate.open.clear()
-        try:
-            await self.sleep(max(retry_after, 0.0))
-        finally:
-            gate.pausing -= 1
-            if gate.pausing == 0:
-                gate.open.set()
+    def _budget(self, platform: str, sender: Sender) -> SendBudget:
+        """The token's budget: the sender's own (shared with the adapter's replies) if it has
+        one, else one of ours at `limits`."""
+        budget = self._budgets.get(platform)
+        if budget is None:
+            shared = getattr(sender, "budget", None)
+            if isinstance(shared, SendBudget):
+                budget = shared
+            else:
+                budget = SendBudget(self.limits.get(platform, FALLBACK_LIMITS), sleep=self.sleep)
+            self._budgets[platform] = budget
+        return budget
 
 
 def _db_reason(e: BaseException) -> str:

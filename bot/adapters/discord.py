@@ -24,6 +24,7 @@ from discord import app_commands
 
 from bot.adapters import render
 from bot.adapters.base import Handler
+from bot.adapters.sending import DISCORD, GLOBAL, SendBudget, Sleep
 from bot.config import Settings
 from bot.core.features import COMMANDS, Command
 from bot.core.types import Address, Incoming, Reply
@@ -38,6 +39,8 @@ MAX_BUTTONS = 25  # 5 rows of 5
 APOLOGY = "Sorry, something went wrong on my side. Please try again in a minute."
 # discord.py sleeps through shorter 429s itself; longer waits belong to the scheduler.
 MAX_RATELIMIT_WAIT = 30.0
+# Messages to a channel: the route whose X-RateLimit-Remaining we mirror into the budget.
+CHANNEL_MESSAGES = re.compile(r"/channels/(\d+)/messages$")
 # Discord fails an interaction that gets no response within 3 s; defer before that.
 DEFER_AFTER = 2.0
 
@@ -172,8 +175,9 @@ class DiscordSender:
 
     platform = PLATFORM
 
-    def __init__(self, adapter: DiscordAdapter) -> None:
+    def __init__(self, adapter: DiscordAdapter, budget: SendBudget | None = None) -> None:
         self._adapter = adapter
+        self.budget = budget  # the token's budget, shared with the replies
         # Reminders are addressed to user ids; remember each user's DM channel so only the
         # first reminder per process pays for the failed channel lookup and the DM opening.
         self._dm_channels: dict[str, int] = {}
@@ -197,7 +201,9 @@ class DiscordSender:
                 self._dm_channels[address.chat_id] = dm.id
                 await _deliver(dm, reply)
         except discord.RateLimited as e:
-            raise RateLimited(e.retry_after) from e
+            budget = self.budget
+            scope = GLOBAL if budget is not None and budget.paused_globally else "chat"
+            raise RateLimited(e.retry_after, scope=scope) from e
         except (discord.Forbidden, discord.NotFound) as e:
             raise Blocked(f"cannot message {address.chat_id}: {e.code}") from e
         except discord.DiscordServerError as e:
@@ -212,9 +218,59 @@ class DiscordSender:
             raise TransientError(f"network error: {type(e).__name__}") from e
 
 
-async def _deliver(channel: discord.abc.Messageable, reply: Reply) -> None:
+async def _deliver(
+    channel: discord.abc.Messageable,
+    reply: Reply,
+    budget: SendBudget | None = None,
+    chat: str = "",
+) -> None:
+    """Send one Reply's messages; with a budget, each takes its turn as a reply and a long 429
+    (one discord.py does not sleep through) pauses this chat only and is retried."""
     for kwargs in render_reply(reply):
-        await channel.send(**kwargs)
+        if budget is None:
+            await channel.send(**kwargs)
+            continue
+
+        async def send(kwargs: dict[str, Any] = kwargs) -> None:
+            try:
+                await channel.send(**kwargs)
+            except discord.RateLimited as e:
+                raise RateLimited(e.retry_after) from e
+
+        try:
+            await budget.send(chat, send)
+        except RateLimited as e:
+            raise e.__cause__ or e from None
+
+
+def rate_limit_trace(budget: SendBudget) -> aiohttp.TraceConfig:
+    """Read Discord's rate-limit headers on every REST response into the budget: a 429 whose
+    scope is global pauses every send (replies and reminders); a channel route with
+    `X-RateLimit-Remaining: 0` holds that channel until `X-RateLimit-Reset-After`."""
+
+    async def on_end(
+        session: aiohttp.ClientSession, ctx: Any, params: aiohttp.TraceRequestEndParams
+    ) -> None:
+        headers = params.response.headers
+        if params.response.status == 429:
+            scope = headers.get("X-RateLimit-Scope", "")
+            if scope == GLOBAL or headers.get("X-RateLimit-Global", "").lower() == "true":
+                budget.limited(None, _seconds(headers.get("Retry-After")), scope=GLOBAL)
+            return
+        route = CHANNEL_MESSAGES.search(params.url.path)
+        if route is not None and headers.get("X-RateLimit-Remaining") == "0":
+            budget.hold(route[1], _seconds(headers.get("X-RateLimit-Reset-After")))
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(on_end)
+    return trace
+
+
+def _seconds(value: str | None) -> float:
+    try:
+        return max(float(value or 0), 0.0)
+    except ValueError:
+        return 0.0
 
 
 class DiscordAdapter:
@@ -228,6 +284,7 @@ class DiscordAdapter:
         guild_ready_timeout: float = 2.0,
         ready_timeout: float = 30.0,
         sync_state: SyncState | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         if settings.discord_token is None:
             raise ConfigError("invalid setting DISCORD_TOKEN: not set")
@@ -236,7 +293,10 @@ class DiscordAdapter:
         self.guild_ready_timeout = guild_ready_timeout
         self.ready_timeout = ready_timeout
         self.client: _Client | None = None
-        self.sender = DiscordSender(self)
+        # One budget per token: channel replies and reminders. Interaction responses and
+        # follow-ups are not paced (they are exempt from the global limit and must be quick).
+        self.budget = SendBudget(DISCORD, sleep=sleep)
+        self.sender = DiscordSender(self, self.budget)
         self.defer_after = DEFER_AFTER
         self.sync_state = sync_state
         self.synced = False  # whether this start pushed the command table to Discord
@@ -319,6 +379,7 @@ class DiscordAdapter:
             self,
             guild_ready_timeout=self.guild_ready_timeout,
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
+            http_trace=rate_limit_trace(self.budget),
         )
         token = self.settings.discord_token.get_secret_value()  # type: ignore[union-attr]
         self._task = asyncio.create_task(self.client.start(token), name="discord-client")
@@ -349,6 +410,7 @@ class DiscordAdapter:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
 
     async def stop(self) -> None:
+        await self.budget.aclose()
         if self.client is not None and not self.client.is_closed():
             await self.client.close()
         if self._task is not None:
@@ -380,14 +442,15 @@ class DiscordAdapter:
         )
         async with self.handler(incoming) as replies:
             private = [r for r in replies if is_group and r.ephemeral]
+            chat = str(message.channel.id)
             for reply in replies:
                 if reply not in private:
-                    await _deliver(message.channel, reply)
+                    await _deliver(message.channel, reply, self.budget, chat)
             if private:
                 # A personal reply to a message in a server channel goes to a DM.
                 try:
                     for reply in private:
-                        await _deliver(message.author, reply)
+                        await _deliver(message.author, reply, self.budget, str(message.author.id))
                 except discord.Forbidden:
                     await message.channel.send(
                         "That reply is private and I can't DM you. Use my slash commands "

@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import logging
 import warnings
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import telegram
@@ -35,8 +37,8 @@ from telegram.error import (
     TelegramError,
 )
 from telegram.ext import (
-    AIORateLimiter,
     Application,
+    BaseRateLimiter,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
@@ -45,6 +47,8 @@ from telegram.ext import (
 
 from bot.adapters.base import Handler
 from bot.adapters.render import TELEGRAM_LIMIT, split_text, to_telegram_html
+from bot.adapters.sending import TELEGRAM, Priority, SendBudget, Sleep
+from bot.adapters.telegram_http import AiohttpRequest
 from bot.config import Settings
 from bot.core.features import COMMANDS
 from bot.core.types import Address, Button, Incoming, Kind, Reply
@@ -63,10 +67,12 @@ SHORT_LABEL = 18  # labels up to this many characters go two to a row
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 TYPING_AFTER = 0.4  # seconds without an answer before showing "typing…"
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
-# Measured with tests/bench/bench_telegram.py on 2 cores: httpcore scans every pooled connection
-# (a poll() each) for every queued request, so PTB's defaults (256 updates at once, 256
-# connections) run at ~300-500 updates/s while 32 updates over 8 connections run at ~550-800.
-# Eight keep-alive connections still carry far more than Telegram's ~30 messages/s budget.
+# Measured with tests/bench/bench_telegram.py (2,000 queued updates, fake Bot API in another
+# process, 2 cores shared with other jobs): over aiohttp (bot.adapters.telegram_http) an update
+# costs 2.0-2.9 ms of this process's CPU, core included (350-500 updates/s on a free core),
+# against 3.7-4.7 ms over PTB's httpx transport; wall clock, at a load average of 6 on 2 cores,
+# 234-274 updates/s against 129-152 for the same 2,000-update burst.
+# 32 updates at once over 8 keep-alive connections: far more than Telegram's ~30 messages/s.
 CONCURRENT_UPDATES = 32
 CONNECTIONS = 8
 POOL_TIMEOUT = 30.0  # seconds a send may wait for a free connection during a burst
@@ -128,17 +134,73 @@ def _retry_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+class BudgetLimiter(BaseRateLimiter[int]):
+    """PTB's hook for every Bot API request, pacing the replies through our SendBudget.
+
+    Requests to a chat take that chat's turn (replies first); a 429 pauses that chat only (see
+    bot.adapters.sending) and the request is sent again after it, so a limited chat still gets
+    every reply, in order, while the others are answered meanwhile. "typing…" takes no chat
+    token and is dropped while its chat waits out a 429. Requests without a chat (getUpdates,
+    answerCallbackQuery, setMyCommands) are not paced.
+    """
+
+    def __init__(self, budget: SendBudget, max_retries: int) -> None:
+        self.budget = budget
+        self.max_retries = max_retries
+
+    async def initialize(self) -> None:
+        """Nothing to set up: the budget lives as long as the adapter."""
+
+    async def shutdown(self) -> None:
+        await self.budget.aclose()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat = data.get("chat_id")
+        if chat is None:
+            return await callback(*args, **kwargs)
+        chat = str(chat)
+        typing = endpoint == "sendChatAction"
+        if typing and self.budget.paused(chat):
+            return True  # the reply it announces is waiting anyway
+
+        async def call() -> bool | dict[str, Any] | list[dict[str, Any]]:
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as e:
+                raise RateLimited(_retry_seconds(e)) from e
+
+        try:
+            return await self.budget.send(
+                chat,
+                call,
+                priority=Priority.BULK if typing else Priority.REPLY,
+                max_waits=rate_limit_args or self.max_retries,
+                per_chat=not typing,
+            )
+        except RateLimited as e:
+            raise e.__cause__ or e from None  # PTB's own error, for its error handling
+
+
 class TelegramSender:
     """Sender for messages the bot starts (reminders); maps PTB errors to bot.errors.
 
-    It uses its own Bot without PTB's rate limiter: the scheduler owns pacing and must see
-    RateLimited at once instead of PTB sleeping and retrying inside the call.
+    Its Bot has no rate limiter: the scheduler takes each reminder's turn on `budget` (the
+    token's budget, shared with the replies) and must see RateLimited at once.
     """
 
     platform = PLATFORM
 
-    def __init__(self, bot: telegram.Bot) -> None:
+    def __init__(self, bot: telegram.Bot, budget: SendBudget | None = None) -> None:
         self.bot = bot
+        self.budget = budget
         self._ready = asyncio.Lock()
 
     async def initialize(self) -> None:
@@ -151,8 +213,8 @@ class TelegramSender:
     async def send(self, address: Address, reply: Reply) -> None:
         if address.platform != PLATFORM:
             raise SendError(f"not a Telegram address: {address.platform}")
-        await self.initialize()  # no-op after the first call
         try:
+            await self.initialize()  # getMe on the first call: Telegram may be unreachable
             await deliver(self.bot, address.chat_id, reply)
         except RetryAfter as e:
             raise RateLimited(_retry_seconds(e)) from e
@@ -177,8 +239,9 @@ class TelegramAdapter:
         handler: Handler,
         *,
         rate_limit: bool = True,
-        max_retries: int = 3,
+        max_retries: int = 5,
         webhook_listen: str = "0.0.0.0",
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         if settings.telegram_token is None:
             raise ConfigError("invalid setting TELEGRAM_TOKEN: not set")
@@ -193,12 +256,14 @@ class TelegramAdapter:
             .base_url(root + "/bot")
             .base_file_url(root + "/file/bot")
             .concurrent_updates(CONCURRENT_UPDATES)
-            .connection_pool_size(CONNECTIONS)
-            .pool_timeout(POOL_TIMEOUT)
+            .request(AiohttpRequest(CONNECTIONS, pool_timeout=POOL_TIMEOUT))
+            .get_updates_request(AiohttpRequest(1, read_timeout=None))
         )
-        if rate_limit:
-            # Replies to users wait out a 429 and are retried instead of being lost.
-            limiter = AIORateLimiter(max_retries=max_retries)
+        # One budget per token, for replies and reminders alike (None: unpaced, for benchmarks).
+        self.budget = SendBudget(TELEGRAM, sleep=sleep) if rate_limit else None
+        if self.budget is not None:
+            # Replies wait out a 429 (their chat's only) and are retried instead of being lost.
+            limiter = BudgetLimiter(self.budget, max_retries)
             builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]  # PTB's generics
         self.application = builder.build()
         self.application.add_handler(CallbackQueryHandler(self._on_callback))
@@ -206,7 +271,13 @@ class TelegramAdapter:
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
         self.application.add_error_handler(self._on_error)
         self.sender = TelegramSender(
-            telegram.Bot(token, base_url=root + "/bot", base_file_url=root + "/file/bot")
+            telegram.Bot(
+                token,
+                base_url=root + "/bot",
+                base_file_url=root + "/file/bot",
+                request=AiohttpRequest(CONNECTIONS, pool_timeout=POOL_TIMEOUT),
+            ),
+            self.budget,
         )
 
     async def start(self) -> None:

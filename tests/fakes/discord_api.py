@@ -48,6 +48,7 @@ class Sent:
     flags: int = 0
     interaction_id: str | None = None
     callback_type: int | None = None
+    at: float = field(default_factory=time.perf_counter)  # when the fake accepted it
 
     @property
     def custom_ids(self) -> list[str]:
@@ -110,6 +111,8 @@ class FakeDiscord:
         self._dm: dict[str, str] = {}
         self._blocked: set[str] = set()
         self._injections: list[_Injection] = []
+        # channel id -> X-RateLimit-* headers its successful message sends answer with
+        self.route_headers: dict[str, dict[str, str]] = {}
         self._conns: list[_Conn] = []
         self._messages: dict[str, dict[str, Any]] = {}
         self._interaction_channel: dict[str, str] = {}
@@ -181,9 +184,22 @@ class FakeDiscord:
         )
 
     def inject_429(
-        self, path: str, retry_after: float, *, method: str = "POST", count: int = 1
+        self,
+        path: str,
+        retry_after: float,
+        *,
+        method: str = "POST",
+        count: int = 1,
+        scope: str = "user",
     ) -> None:
-        """A real per-route 429: Via + Retry-After headers and retry_after in the JSON body."""
+        """A real 429: Via + Retry-After + X-RateLimit-Scope headers and retry_after in the JSON
+        body. scope "user" (a per-route limit, the default), "shared", or "global" (then also
+        `X-RateLimit-Global: true` and `"global": true`, as Discord sends for the bot-wide limit).
+        """
+        is_global = scope == "global"
+        headers = {"Via": "1.1 google", "Retry-After": str(retry_after), "X-RateLimit-Scope": scope}
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
         self.inject(
             method,
             path,
@@ -192,9 +208,9 @@ class FakeDiscord:
             body={
                 "message": "You are being rate limited.",
                 "retry_after": retry_after,
-                "global": False,
+                "global": is_global,
             },
-            headers={"Via": "1.1 google", "Retry-After": str(retry_after)},
+            headers=headers,
         )
 
     def block_dms(self, user_id: int | str) -> None:
@@ -521,7 +537,7 @@ class FakeDiscord:
             return _json({"message": "Cannot send messages to this user", "code": 50007}, 403)
         body, files = await self._read_body(request)
         _, msg = self._record(cid, body, files, "channel")
-        return _json(msg)
+        return _json(msg, headers=self.route_headers.get(cid))
 
     async def _edit_message(self, request: web.Request) -> web.Response:
         body, files = await self._read_body(request)

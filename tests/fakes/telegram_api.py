@@ -64,6 +64,13 @@ def _decode(key: str, value: Any) -> Any:
     return value
 
 
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _error(status: int, description: str) -> web.Response:
     return web.json_response(
         {"ok": False, "error_code": status, "description": description}, status=status
@@ -90,6 +97,7 @@ class SentMessage:
     reply_markup: JSON | None
     photo: bool
     message_id: int
+    at: float = field(default_factory=time.perf_counter)  # when the fake accepted it
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -136,6 +144,8 @@ class FakeTelegramAPI:
         self._updates: deque[JSON] = deque()
         self._new_update = asyncio.Event()
         self._failures: dict[str, deque[tuple[int, JSON]]] = {}
+        self._chat_limits: dict[int, deque[int]] = {}  # chat_id -> retry_after of next 429s
+        self.rate_limited: list[tuple[int, float]] = []  # (chat_id, when) of every 429 answered
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._chats: dict[int, JSON] = {}
@@ -199,6 +209,11 @@ class FakeTelegramAPI:
             description=f"Too Many Requests: retry after {retry_after}",
             retry_after=retry_after,
         )
+
+    def rate_limit_chat(self, chat_id: int, times: int = 1, retry_after: int = 2) -> None:
+        """Answer the next `times` sends (any method with this chat_id, chat actions aside)
+        to one chat with 429 and parameters.retry_after; other chats are served normally."""
+        self._chat_limits.setdefault(chat_id, deque()).extend([retry_after] * times)
 
     def block_next(self, method: str = "sendMessage", times: int = 1) -> None:
         """Answer with 403, as when the user blocked the bot."""
@@ -396,6 +411,17 @@ class FakeTelegramAPI:
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append(Call(method, params))
+        limited = self._chat_limits.get(_int_or_none(params.get("chat_id")) or 0)
+        if limited and method.lower() != "sendchataction":
+            retry_after = limited.popleft()
+            self.rate_limited.append((int(params["chat_id"]), time.perf_counter()))
+            body: JSON = {
+                "ok": False,
+                "error_code": 429,
+                "description": f"Too Many Requests: retry after {retry_after}",
+                "parameters": {"retry_after": retry_after},
+            }
+            return web.json_response(body, status=429)
         failures = self._failures.get(method.lower())
         if failures:
             status, body = failures.popleft()
