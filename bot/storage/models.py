@@ -295,3 +295,4 @@ USER_TABLES = (
     ConversationRow,
     User,
 )
+assert USER_TABLES[0] is Delivery and USER_TABLES[-1] is User, "forget relies on this order"

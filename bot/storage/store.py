@@ -74,6 +74,7 @@ from bot.core.ports import (
 )
 from bot.errors import ConfigError, StorageUnavailable
 from bot.storage.models import (
+    USER_TABLES,
     AppState,
     CheckInRow,
     ConversationRow,
@@ -960,17 +961,9 @@ class SqlStore:
                 delete(Delivery).where(
                     or_(Delivery.user_id == uid, Delivery.schedule_id.in_(schedules))
                 ),
-                *(
-                    delete(model).where(model.user_id == uid)
-                    for model in (
-                        ReminderScheduleRow,
-                        PainScore,
-                        WorkoutLog,
-                        ProgressionStepRow,
-                        CheckInRow,
-                        ConversationRow,
-                    )
-                ),
+                # Every user table between the deliveries and the user row, children first: a
+                # table added to USER_TABLES is forgotten without another list to keep in step.
+                *(delete(model).where(model.user_id == uid) for model in USER_TABLES[1:-1]),
                 delete(User).where(*_of(key)),
             ]
             # Inbox questions stay for the operator, but no longer say who asked them.
