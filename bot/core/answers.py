@@ -220,6 +220,10 @@ class Retriever:
         # only swapped, missing or extra letters there ("plnak" -> "plank").
         if len(tok) < 6 and len(hit[0]) == len(tok) and sorted(hit[0]) != sorted(tok):
             return None
+        # A known word plus one more letter at the end is usually another word ("paint" is
+        # not "pain", "planet" not "plane"), unless the letter is a doubled key ("plankk").
+        if len(tok) < 8 and tok[:-1] == hit[0] and tok[-1] != tok[-2]:
+            return None
         return str(hit[0])
 
     def _prepare(self, text: str) -> str:

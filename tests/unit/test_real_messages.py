@@ -110,3 +110,12 @@ async def test_sources_command_lists_every_source_linked(chat: Chat, kb: object)
     assert isinstance(kb, KnowledgeBase)
     for source in kb.sources.values():
         assert f"]({source.url})" in reply.text, source.id
+
+
+async def test_a_word_one_letter_longer_than_a_kb_word_is_not_a_typo(chat: Chat) -> None:
+    # "paint" is not "pain" (typo correction would have made a decorating question ours)...
+    [reply] = await chat.say("best paint roller for ceilings")
+    assert reply.kind is Kind.OUT_OF_SCOPE, reply.text[:60]
+    # ...but a doubled last key still is a typo.
+    [reply] = await chat.say("how long should i hold a plankk")
+    assert reply.kind is Kind.FAQ and reply.topic == "plank_hold_time"
