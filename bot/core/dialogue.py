@@ -343,7 +343,7 @@ class Dialogue:
                 text = f"I don't know /{name}. Here's what I can do:\n\n{HELP}"
                 return [Reply(text, kind=Kind.HELP)]
             if assessment.outcome is safety.Outcome.SCREEN and (
-                screen := self.alerts.screen(ctx, self.flows, text, assessment.score)
+                screen := await self._screen(ctx, text, assessment)
             ):
                 return screen
             return await self._interrupting(
@@ -352,12 +352,23 @@ class Dialogue:
         if not clean(text):
             return [Reply(NON_TEXT, HOME_BUTTONS, kind=Kind.SMALLTALK, topic="non_text")]
         if assessment.outcome is safety.Outcome.SCREEN and (
-            screen := self.alerts.screen(ctx, self.flows, text, assessment.score)
+            screen := await self._screen(ctx, text, assessment)
         ):
             return screen
         if ctx.conversation.top is None and any(self.flows.would_answer(f, text) for f in expired):
             return [self.flows.expired_note(expired[-1])]
         return await self._text(ctx, text)
+
+    async def _screen(self, ctx: Turn, text: str, assessment: Assessment) -> list[Reply] | None:
+        """The screening question; when it was asked too recently to ask again, a rule's red
+        flag (one the model doubted) gets its reply anyway, and a model-only doubt gets none."""
+        screen = self.alerts.screen(ctx, self.flows, text, assessment.score)
+        if screen is None and assessment.by_rule and assessment.flags:
+            flagged = Assessment(
+                safety.Outcome.FLAG, assessment.level, assessment.flags, by_rule=True
+            )
+            return await self.alerts.red_flag(ctx, flagged)
+        return screen
 
     async def _action(self, ctx: Turn, action: str) -> list[Reply]:
         head, _, rest = action.partition(":")

@@ -268,11 +268,13 @@ class Triage:
         ):
             score, topic = model.score_sentences(sentences(text))
         if hits:
-            if model is not None and cfg is not None and score < cfg.veto:
-                # The model is confident this is not a red flag: ask rather than alarm.
-                return Assessment(Outcome.SCREEN, score=score, by_rule=True)
             level = min((lv for _, lv in hits), key=_RANK.__getitem__)
             flags = tuple(f for f, lv in hits if lv == level)
+            if model is not None and cfg is not None and score < cfg.veto:
+                # The model is confident this is not a red flag: ask rather than alarm. The
+                # rule's flags stay on the assessment: when the question cannot be asked again
+                # so soon, the router gives their reply rather than nothing.
+                return Assessment(Outcome.SCREEN, level, flags, score=score, by_rule=True)
             return Assessment(Outcome.FLAG, level, flags, 1.0, by_rule=True)
         if model is None or cfg is None or (topic is None and score == 0.0):
             return NOTHING

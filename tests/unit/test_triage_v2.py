@@ -230,3 +230,17 @@ async def test_a_rule_hit_the_model_is_sure_about_is_asked_not_alarmed(make_chat
     await chat.press("Yes, one of these")
     replies = await chat.press("Bladder or bowel")
     assert kind_of(replies) == ("red_flag", "emergency")
+
+
+async def test_a_doubted_rule_flag_is_not_lost_when_the_screening_was_just_asked(
+    chat: Chat,
+) -> None:
+    """A rule fires but the model doubts it: the screening question. Asked again within its
+    quiet period, the rule's own reply comes instead of an ordinary answer."""
+    [first] = await chat.say(
+        "fiebre desde hace 2 días y dolor de espalda, is this normal after gym?"
+    )
+    assert first.kind is Kind.SCREEN
+    [second] = await chat.say("mujhe bukhar hai aur kamar mein dard")
+    assert second.kind is Kind.RED_FLAG and second.topic == "fever", second.text[:80]
+    assert second.urgency == "urgent"
