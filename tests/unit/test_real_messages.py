@@ -8,6 +8,7 @@ import re
 import pytest
 
 from bot.core.types import Kind
+from bot.kb import KnowledgeBase
 from tests.conftest import Chat
 
 # (message, the FAQ entry or exercise that answers it)
@@ -102,12 +103,9 @@ async def test_long_message_with_two_questions_offers_the_second(chat: Chat) -> 
     assert any(b.action.startswith(f"faq:{other}") for b in reply.buttons), reply.buttons
 
 
-async def test_sources_command_lists_every_source_linked(chat: Chat, kb: object) -> None:
+async def test_sources_command_lists_every_source_linked(chat: Chat, kb: KnowledgeBase) -> None:
     [reply] = await chat.say("/sources")
     assert reply.kind is Kind.HELP
-    from bot.kb import KnowledgeBase
-
-    assert isinstance(kb, KnowledgeBase)
     for source in kb.sources.values():
         assert f"]({source.url})" in reply.text, source.id
 
