@@ -44,7 +44,7 @@ from bot.core.messages import (
     SORRY_STORAGE,
 )
 from bot.core.ordering import TurnOrder
-from bot.core.ports import Profile, Store, UserKey
+from bot.core.ports import Conversation, Profile, Store, TurnStart, UserKey
 from bot.core.reminding import Reminding
 from bot.core.safety import Assessment, Scorer, Triage
 from bot.core.text import clean, safe_echo
@@ -162,8 +162,9 @@ class Dialogue:
         key = UserKey(msg.platform, msg.user_id)
         unanswered: list[inbox.Pending] = []
         try:
-            async with self.order.hold(key):
-                yield self.buttons.sign_replies(key, await self._checked(key, msg, unanswered))
+            async with self.order.hold(key, msg.update_id) as start:
+                replies = await self._checked(key, msg, start, unanswered)
+                yield self.buttons.sign_replies(key, replies)
         finally:
             # After delivery and with the user's turn released: the inbox never delays a reply.
             for p in unanswered:
@@ -210,8 +211,8 @@ class Dialogue:
     async def _with_checkin(self, msg: Incoming, nudge: Reply) -> Reply:
         """The weekly check-in rides on the week's first nudge (bot.core.flows.checkin); the
         mark that says it did is written under the user's turn, like any turn's state."""
-        async with self.order.hold(UserKey(msg.platform, msg.user_id)):
-            ctx = await self._context(msg)
+        async with self.order.hold(UserKey(msg.platform, msg.user_id)) as start:
+            ctx = await self._context(msg, start)
             try:
                 nudge = await checkin.ride(ctx, nudge)
                 await ctx.save_conversation()
@@ -222,8 +223,8 @@ class Dialogue:
     async def note_undeliverable(self, key: UserKey, now: datetime) -> None:
         """The scheduler could not deliver a reminder (the user never opened a private chat,
         or blocked the bot) and stopped the schedule: say so the next time they write."""
-        async with self.order.hold(key):
-            conv = await self.store.get_conversation(key)
+        async with self.order.hold(key) as start:
+            conv = start.conversation if start else await self.store.get_conversation(key)
             conv.marks[UNDELIVERED] = now.isoformat()
             await self.store.save_conversation(key, conv)
 
@@ -234,17 +235,17 @@ class Dialogue:
             logger.warning("could not record an unanswered question: %s", e)
 
     async def _checked(
-        self, key: UserKey, msg: Incoming, unanswered: list[inbox.Pending]
+        self,
+        key: UserKey,
+        msg: Incoming,
+        start: TurnStart | None,
+        unanswered: list[inbox.Pending],
     ) -> list[Reply]:
         """A retried update is answered once; a button press acts only for the user it was
         shown to (bot.core.buttons)."""
-        if msg.update_id is not None:
-            try:
-                if not await self.store.first_seen(msg.platform, msg.update_id, self.clock()):
-                    logger.info("a %s update arrived twice; answered once", msg.platform)
-                    return []
-            except StorageUnavailable:
-                pass  # answering twice beats not answering
+        if msg.update_id is not None and not await self._first(msg, msg.update_id, start):
+            logger.info("a %s update arrived twice; answered once", msg.platform)
+            return []
         if msg.action is not None:
             check, action = self.buttons.check(key, msg.action)
             if check is Check.NOT_YOURS:
@@ -252,9 +253,21 @@ class Dialogue:
             if check is Check.UNSIGNED:
                 return [Reply(EXPIRED, HOME_BUTTONS, ephemeral=True, topic="expired")]
             msg = replace(msg, action=action)
-        return await self._handle(msg, unanswered)
+        return await self._handle(msg, start, unanswered)
 
-    async def _handle(self, msg: Incoming, unanswered: list[inbox.Pending]) -> list[Reply]:
+    async def _first(self, msg: Incoming, update_id: str, start: TurnStart | None) -> bool:
+        """Whether this update is new: recorded with the turn's lease, or here when the turn
+        went on unguarded."""
+        if start is not None:
+            return start.first
+        try:
+            return await self.store.first_seen(msg.platform, update_id, self.clock())
+        except StorageUnavailable:
+            return True  # answering twice beats not answering
+
+    async def _handle(
+        self, msg: Incoming, start: TurnStart | None, unanswered: list[inbox.Pending]
+    ) -> list[Reply]:
         text = (msg.text or "").strip()
         if msg.is_group and not (msg.mentioned or msg.action or text.startswith("/")):
             return []
@@ -275,7 +288,7 @@ class Dialogue:
             if verdict is Verdict.WARN:
                 return [Reply(SLOW_DOWN, kind=Kind.COMMAND, topic="flood")]
         try:
-            ctx = await self._context(msg)
+            ctx = await self._context(msg, start)
             replies = await self._route(ctx, text, assessment)
             await ctx.save_conversation()
             # Only what the user typed, and never a red flag's or a screened message's text.
@@ -291,23 +304,25 @@ class Dialogue:
             replies = [r if r.kind in PUBLIC else replace(r, ephemeral=True) for r in replies]
         return replies
 
-    async def _context(self, msg: Incoming) -> Turn:
+    async def _context(self, msg: Incoming, start: TurnStart | None) -> Turn:
+        """The turn's context, from what the lease's transaction read (or read here when the
+        turn went on unguarded; with the store down, a new user's defaults)."""
         key = UserKey(msg.platform, msg.user_id)
         now = msg.received_at if msg.received_at.tzinfo else self.clock()
-        try:
-            profile = await self.store.get_profile(key)
-        except StorageUnavailable as e:
-            logger.warning("storage unavailable reading a profile: %s", e)
-            profile = None
+        if start is None:
+            start = TurnStart(None, Conversation())
+            try:
+                start.profile = await self.store.get_profile(key)
+                start.conversation = await self.store.get_conversation(key)
+            except StorageUnavailable as e:
+                logger.warning("storage unavailable reading a profile or conversation: %s", e)
+        profile = start.profile
         known = profile is not None
         if profile is None:
             profile = Profile(key, display_name=msg.display_name, timezone=self.defaults.timezone)
         ctx = Turn(msg, key, now, profile, known, self.store)
-        try:
-            ctx.conversation = await self.store.get_conversation(key)
-            ctx.stored_conversation = ctx.conversation.to_json()
-        except StorageUnavailable as e:
-            logger.warning("storage unavailable reading a conversation: %s", e)
+        ctx.conversation = start.conversation
+        ctx.stored_conversation = ctx.conversation.to_json()
         return ctx
 
     def _assess(self, text: str) -> Assessment:

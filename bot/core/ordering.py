@@ -5,7 +5,7 @@ Two guards, one inside the other:
   yield, so updates that arrive in order (PTB and discord.py start one task per update, in
   order) enter in order;
 - across processes (several bot instances on one database), a turn lease in the store
-  (`Store.claim_turn`): a short-lived row naming the instance handling the user right now.
+  (`Store.begin_turn`): a short-lived row naming the instance handling the user right now.
   A lease whose instance died expires after `lease`; a waiting instance polls with backoff.
 
 The lock is held while the adapter delivers the replies too (see `Dialogue.turn`), so the
@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.core.ports import Store, UserKey
+from bot.core.ports import Store, TurnStart, UserKey
 from bot.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
@@ -57,25 +57,30 @@ class TurnOrder:
         self._users: dict[UserKey, _Waiters] = {}
 
     @asynccontextmanager
-    async def hold(self, key: UserKey) -> AsyncIterator[None]:
+    async def hold(
+        self, key: UserKey, update_id: str | None = None
+    ) -> AsyncIterator[TurnStart | None]:
+        """Hold the user's turn. Yields what the turn starts from, read with the lease
+        (`Store.begin_turn`, which also records `update_id`), or None when the turn goes on
+        unguarded (store down, or a lease held too long): the caller then reads for itself."""
         w = self._users.get(key)
         if w is None:
             w = self._users[key] = _Waiters()
         w.count += 1
         try:
             async with w.lock:
-                leased = await self._claim(key)
+                start = await self._claim(key, update_id)
                 try:
-                    yield
+                    yield start
                 finally:
-                    if leased:
+                    if start is not None:
                         await self._release(key)
         finally:
             w.count -= 1
             if w.count == 0:
                 del self._users[key]  # no lock per user who ever wrote: memory stays flat
 
-    async def _claim(self, key: UserKey) -> bool:
+    async def _claim(self, key: UserKey, update_id: str | None) -> TurnStart | None:
         """Wait for the user's lease. Gives up (and goes on unguarded, with a warning) after
         twice the lease, or at once when the store is down: a reply then beats no reply."""
         delay = FIRST_POLL_S
@@ -83,14 +88,17 @@ class TurnOrder:
         while True:
             now = self.clock()
             try:
-                if await self.store.claim_turn(key, self.holder, now + self.lease, now):
-                    return True
+                start = await self.store.begin_turn(
+                    key, self.holder, now + self.lease, now, update_id
+                )
+                if start is not None:
+                    return start
             except StorageUnavailable as e:
                 logger.warning("turn lease unavailable, handling unguarded: %s", e)
-                return False
+                return None
             if now >= deadline:
                 logger.warning("turn lease of a %s user still held; going ahead", key.platform)
-                return False
+                return None
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_POLL_S)
 

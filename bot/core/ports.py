@@ -181,6 +181,16 @@ class InboxItem:
 INBOX_STATUSES = ("open", "promoted", "dismissed")
 
 
+@dataclass(slots=True)
+class TurnStart:
+    """What a turn starts from, read in the transaction that took the user's turn lease
+    (`Store.begin_turn`): one round trip instead of four."""
+
+    profile: Profile | None
+    conversation: Conversation
+    first: bool = True  # the platform update was not handled before (not a retry)
+
+
 class Store(Protocol):
     """The repository the dialogue core calls. Every method is async; nothing else does I/O."""
 
@@ -201,6 +211,19 @@ class Store(Protocol):
         """Take this user's turn lease for `holder` until `until`, unless another holder's
         lease is still running at `now`. The guard that orders one user's turns across
         several bot instances; True when taken."""
+        ...
+
+    async def begin_turn(
+        self,
+        key: UserKey,
+        holder: str,
+        until: datetime,
+        now: datetime,
+        update_id: str | None = None,
+    ) -> TurnStart | None:
+        """`claim_turn`, and in the same transaction `first_seen` (when there is an update id),
+        `get_profile` and `get_conversation`. None, with nothing recorded, while another
+        holder's lease is running."""
         ...
 
     async def release_turn(self, key: UserKey, holder: str) -> None: ...

@@ -17,6 +17,7 @@ from bot.core.ports import (
     Profile,
     ProgressStep,
     ReminderSchedule,
+    TurnStart,
     Unanswered,
     UserKey,
 )
@@ -66,6 +67,19 @@ class MemoryStore:
             return False
         self.leases[key] = (holder, until)
         return True
+
+    async def begin_turn(
+        self,
+        key: UserKey,
+        holder: str,
+        until: datetime,
+        now: datetime,
+        update_id: str | None = None,
+    ) -> TurnStart | None:
+        if not await self.claim_turn(key, holder, until, now):
+            return None
+        first = update_id is None or await self.first_seen(key.platform, update_id, now)
+        return TurnStart(await self.get_profile(key), await self.get_conversation(key), first)
 
     async def release_turn(self, key: UserKey, holder: str) -> None:
         if key in self.leases and self.leases[key][0] == holder:

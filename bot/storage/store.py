@@ -69,6 +69,7 @@ from bot.core.ports import (
     Profile,
     ProgressStep,
     ReminderSchedule,
+    TurnStart,
     Unanswered,
     UserKey,
 )
@@ -576,20 +577,55 @@ class SqlStore:
         until, now = _aware(until, "until"), _aware(now, "now")
 
         async def op(s: AsyncSession) -> bool:
-            stmt = self._insert(TurnLease).values(
-                platform=key.platform, user_id=key.user_id, holder=holder, until=until
-            )
-            res = await s.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["platform", "user_id"],
-                    set_={"holder": holder, "until": until},
-                    # Free, expired (its instance died mid-turn), or ours already.
-                    where=or_(TurnLease.until < now, TurnLease.holder == holder),
-                )
-            )
-            return bool(getattr(res, "rowcount", 0))
+            return await self._claim(s, key, holder, until, now)
 
         return await self._run(op, write=True)
+
+    async def begin_turn(
+        self,
+        key: UserKey,
+        holder: str,
+        until: datetime,
+        now: datetime,
+        update_id: str | None = None,
+    ) -> TurnStart | None:
+        until, now = _aware(until, "until"), _aware(now, "now")
+
+        async def op(s: AsyncSession) -> TurnStart | None:
+            if not await self._claim(s, key, holder, until, now):
+                return None
+            first = update_id is None or await self._seen(s, key.platform, update_id, now)
+            # The profile and the conversation in one statement.
+            found = (
+                await s.execute(
+                    select(User, ConversationRow.state)
+                    .outerjoin(ConversationRow, ConversationRow.user_id == User.id)
+                    .where(*_of(key))
+                )
+            ).first()
+            if found is None:
+                return TurnStart(None, Conversation(), first)
+            row, state = found
+            profile = _profile(key, row) if row.has_profile else None
+            return TurnStart(profile, Conversation.from_json(state), first)
+
+        return await self._run(op, write=True)
+
+    async def _claim(
+        self, s: AsyncSession, key: UserKey, holder: str, until: datetime, now: datetime
+    ) -> bool:
+        stmt = self._insert(TurnLease).values(
+            platform=key.platform, user_id=key.user_id, holder=holder, until=until
+        )
+        res = await s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["platform", "user_id"],
+                set_={"holder": holder, "until": until},
+                # Free, expired (its instance died mid-turn), or ours already.
+                where=or_(TurnLease.until < now, TurnLease.holder == holder),
+            )
+        )
+        return bool(getattr(res, "rowcount", 0))
 
     async def release_turn(self, key: UserKey, holder: str) -> None:
         async def op(s: AsyncSession) -> None:
@@ -809,19 +845,20 @@ class SqlStore:
         now = _aware(now, "now")
 
         async def op(s: AsyncSession) -> bool:
-            res = await s.execute(
-                self._insert(SeenUpdate)
-                .values(platform=platform, update_id=update_id[:64], seen_at=now)
-                .on_conflict_do_nothing(index_elements=["platform", "update_id"])
-            )
-            first = bool(getattr(res, "rowcount", 0))
-            if (
-                first and zlib.crc32(update_id.encode()) % PRUNE_EVERY == 0
-            ):  # now and then, drop old ones
-                await s.execute(delete(SeenUpdate).where(SeenUpdate.seen_at < now - SEEN_RETENTION))
-            return first
+            return await self._seen(s, platform, update_id, now)
 
         return await self._run(op, write=True)
+
+    async def _seen(self, s: AsyncSession, platform: str, update_id: str, now: datetime) -> bool:
+        res = await s.execute(
+            self._insert(SeenUpdate)
+            .values(platform=platform, update_id=update_id[:64], seen_at=now)
+            .on_conflict_do_nothing(index_elements=["platform", "update_id"])
+        )
+        first = bool(getattr(res, "rowcount", 0))
+        if first and zlib.crc32(update_id.encode()) % PRUNE_EVERY == 0:  # now and then, prune
+            await s.execute(delete(SeenUpdate).where(SeenUpdate.seen_at < now - SEEN_RETENTION))
+        return first
 
     # -- the unanswered-question inbox -----------------------------------------------------
 

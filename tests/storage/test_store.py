@@ -180,6 +180,43 @@ async def test_turn_lease_excludes_another_holder_until_released_or_expired(
     assert await store.get_profile(ANN) is None  # a lease is not a user row
 
 
+async def test_begin_turn_claims_records_the_update_and_reads_in_one_transaction(
+    store: SqlStore,
+) -> None:
+    later = T0 + timedelta(seconds=30)
+    start = await store.begin_turn(ANN, "a", later, T0, "u1")
+    assert start is not None and start.first
+    assert start.profile is None and start.conversation == Conversation()  # a new user
+    await store.release_turn(ANN, "a")
+    await store.save_profile(Profile(ANN, level="advanced"))
+    conv = Conversation([Frame("pain", "score")], {"screened": "2026-03-02T17:00:00+00:00"})
+    await store.save_conversation(ANN, conv)
+    transactions: list[object] = []
+
+    def began(conn: object) -> None:
+        transactions.append(conn)
+
+    event.listen(store.engine.sync_engine, "begin", began)
+    try:
+        start = await store.begin_turn(ANN, "a", later, T0, "u2")
+    finally:
+        event.remove(store.engine.sync_engine, "begin", began)
+    assert len(transactions) == 1
+    assert start is not None and start.first
+    assert start.profile is not None and start.profile.level == "advanced"
+    assert start.conversation == conv
+    # Another holder waits, and nothing is recorded meanwhile: its update is still new.
+    assert await store.begin_turn(ANN, "b", later, T0 + timedelta(seconds=1), "u3") is None
+    assert await store.first_seen("telegram", "u3", T0)
+    # A retried update is reported as such, with the state still read.
+    await store.release_turn(ANN, "a")
+    again = await store.begin_turn(ANN, "b", later, T0 + timedelta(seconds=2), "u2")
+    assert again is not None and not again.first and again.conversation == conv
+    # A row without a profile (say, a lease or a flow begun before onboarding): no profile.
+    bare = await store.begin_turn(BOB, "b", later, T0)
+    assert bare is not None and bare.profile is None and bare.first
+
+
 # -- workout logs --------------------------------------------------------------------------
 
 
