@@ -157,12 +157,30 @@ class LevelText(_Model):
     do and how soon); `sources` are cited under every reply of the level."""
 
     header: str = Field(max_length=200)
+    # The same instruction for a message about someone else ("my dad can't control his
+    # bladder"): who should call, or take them, and how soon.
+    header_other: str | None = Field(default=None, max_length=200)
     sources: list[str] = Field(min_length=1)
 
 
 class ScreenItem(_Model):
     label: str = Field(max_length=40)
     flag: str  # the red flag whose reply a "yes" to this item gives
+
+
+class SomeoneElse(_Model):
+    """How a red-flag message about another person is recognised: one of `mentions` (a
+    relative, a friend, "he"/"she" as the subject) and none of `own` (the user's own
+    symptoms, "my back", "i can t"). Regexes over the lowercased, punctuation-free text."""
+
+    mentions: list[str] = Field(min_length=1)
+    own: list[str] = []
+
+    @field_validator("mentions", "own")
+    @classmethod
+    def _compile(cls, v: list[str]) -> list[str]:
+        _check_regexes(v)
+        return v
 
 
 class Screening(_Model):
@@ -194,6 +212,7 @@ class Safety(_Model):
     concepts: dict[str, str] = {}
     red_flags: list[RedFlag] = Field(min_length=1)
     screening: Screening | None = None
+    someone_else: SomeoneElse | None = None
     model: Model | None = None
     negations: list[str] = []
     disclaimer: str
@@ -529,6 +548,8 @@ def _check_safety(
             p.add("safety.yaml", "levels", f"level '{level}' has no header")
     for level, lt in safety.levels.items():
         need_sources("safety.yaml", f"levels.{level}", lt.sources)
+        if safety.someone_else is not None and lt.header_other is None:
+            p.add("safety.yaml", f"levels.{level}", "no header_other for someone else")
     if safety.button and safety.button not in topic_ids:
         p.add("safety.yaml", "button", f"'{safety.button}' is not a known entry")
     ids = [rf.id for rf in safety.red_flags]

@@ -3,6 +3,7 @@ screening question asked when the model is unsure. Triage itself is bot.core.saf
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from bot.core import safety
@@ -29,16 +30,31 @@ class Alerts:
         self.triage = triage
         self.reminding = reminding
         self.library = library
+        other = kb.safety.someone_else
+        self._other = _any([] if other is None else other.mentions)
+        self._own = _any([] if other is None else other.own)
+
+    def about_someone_else(self, text: str) -> bool:
+        """Whether a message tells of another person's symptoms ("my dad can't control his
+        bladder"), not the user's own: it then gets the level's `header_other`."""
+        if self._other is None:
+            return False
+        plain = _PUNCT.sub(" ", text.lower())
+        return bool(self._other.search(plain)) and not (self._own and self._own.search(plain))
 
     async def red_flag(self, ctx: Turn, a: Assessment) -> list[Reply]:
-        """The level's header (what to do, how soon), why, the sources; reminders paused."""
+        """The level's header (what to do, how soon), why, the sources; reminders paused,
+        unless the message was about someone else."""
         assert a.level is not None
         s = self.kb.safety
+        level = s.levels[a.level]
+        other = bool(ctx.msg.text) and self.about_someone_else(ctx.msg.text or "")
+        header = level.header_other if other and level.header_other else level.header
         body = "\n\n".join(f.message.strip() for f in a.flags[:2])
-        sources = [*s.levels[a.level].sources, *(src for f in a.flags for src in f.sources)]
-        text = f"{s.levels[a.level].header}\n\n{body}\n\n{self.kb.cite_links(sources)}"
+        sources = [*level.sources, *(src for f in a.flags for src in f.sources)]
+        text = f"{header}\n\n{body}\n\n{self.kb.cite_links(sources)}"
         buttons = self.library.doctor_button()
-        if a.level != "soon":
+        if a.level != "soon" and not other:
             try:
                 paused = await self.reminding.pause_for_health(ctx, HEALTH_PAUSE_DAYS)
             except StorageUnavailable:
@@ -72,6 +88,13 @@ class Alerts:
         return [
             Reply(ask.text, ask.buttons, kind=Kind.SCREEN, topic="screen", score=round(score, 3))
         ]
+
+
+_PUNCT = re.compile(r"[^a-z0-9]+")
+
+
+def _any(patterns: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
 def _recent(ctx: Turn, quiet: timedelta) -> bool:

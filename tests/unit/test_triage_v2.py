@@ -106,6 +106,7 @@ async def test_a_red_flag_in_the_middle_of_setup_leaves_the_flow_waiting(chat: C
 async def test_quoted_speech_and_long_messages_are_triaged(chat: Chat) -> None:
     replies = await chat.say("my dad can't control his bladder and his back is bad")
     assert kind_of(replies) == ("red_flag", "emergency")
+    assert replies[0].text.startswith("🚨 Call 999 for them now")  # told what to do for him
     story = "I have been training for years and love deadlifts. " * 190
     replies = await chat.say(story + "Since Tuesday I can't control my bladder and my back hurts.")
     assert len(story) > 9_000 and kind_of(replies) == ("red_flag", "emergency")
@@ -205,6 +206,50 @@ async def test_reminders_pause_for_a_week_after_an_urgent_reply(chat: Chat, stor
     await chat.press("Keep reminders on")
     sched = await store.get_reminder(UserKey("test", "u1"))
     assert sched is not None and sched.paused_until is None
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "lead"),
+    [
+        ("my wife has a fever and her back is killing her, she's shivering", "urgent", "They need"),
+        (
+            "my mum has lost a lot of weight without trying and her back aches",
+            "soon",
+            "They should",
+        ),
+        (
+            "he fell off a ladder and can't feel his legs, his back is bad",
+            "emergency",
+            "🚨 Call 999 for them",
+        ),
+    ],
+)
+async def test_a_red_flag_about_someone_else_says_what_to_do_for_them(
+    chat: Chat, store: MemoryStore, text: str, level: str, lead: str
+) -> None:
+    chat.now = NOON
+    await chat.say("/remind mon wed fri 18:00")
+    replies = await chat.say(text)
+    assert replies[0].urgency == level and lead in replies[0].text.splitlines()[0]
+    # Their symptoms are no reason to stop the user's own reminders.
+    assert "paused" not in replies[0].text
+    sched = await store.get_reminder(UserKey("test", "u1"))
+    assert sched is not None and sched.paused_until is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my dad says I can't control my bladder and my back hurts",
+        "my husband noticed I can't feel my groin since my back went",
+    ],
+)
+async def test_the_users_own_red_flag_told_with_a_relative_in_it_is_theirs(
+    chat: Chat, text: str
+) -> None:
+    replies = await chat.say(text)
+    assert kind_of(replies) == ("red_flag", "emergency")
+    assert replies[0].text.startswith("🚨 Call 999 now")
 
 
 async def test_soon_level_does_not_pause_reminders(chat: Chat, store: MemoryStore) -> None:
