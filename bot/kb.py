@@ -283,13 +283,10 @@ class KnowledgeBase:
     model_path: Path | None = None
 
     def cite_links(self, source_ids: Iterable[str], limit: int = 3) -> str:
-        """Sources with their titles and links, one a line (chat apps make the URLs links)."""
+        """Sources one a line, each named and linked as `link` does (red-flag replies, where
+        a list reads better on a phone than a run of links)."""
         ids = [s for s in dict.fromkeys(source_ids) if s in self.sources][:limit]
-        lines = [
-            f"• {self.sources[s].publisher}, {self.sources[s].title}: {self.sources[s].url}"
-            for s in ids
-        ]
-        return "Sources:\n" + "\n".join(lines) if lines else ""
+        return "Sources:\n" + "\n".join(f"• {self.link(s)}" for s in ids) if ids else ""
 
     def link(self, source_id: str) -> str:
         """A source as a link the adapters render: "[NHS: Sciatica](https://...)"."""
