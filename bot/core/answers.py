@@ -255,7 +255,11 @@ class Retriever:
         return self.about_something_else(text, min_words=0)
 
     def about_something_else(self, text: str, min_words: int = 3) -> bool:
-        """At least `min_words` content words, none about the back or training it."""
+        """At least `min_words` content words, none about the back or training it; or a
+        question about a body part or topic we don't cover that names no back word ("what
+        exercises help knee pain like this?" asked after "my back is fine, it's the knee")."""
+        if min_words and self.off_topic(text):
+            return True
         toks = self.query_tokens(text)
         if len(toks) < min_words or self.mentions_back(text):
             return False
