@@ -92,6 +92,25 @@ class _Choice:
     toks: frozenset[str]
 
 
+# An age of 60 or more, said as a number ("im 68", "my mum is 74", "a 70 year old"), is the
+# "older" of our phrasings ("in my 60s", "over 70" are synonyms of it): otherwise the bare number
+# matches whichever phrasing happens to quote that age, whatever it is about.
+_UNIT = r"(?!\s*(?:kg|kgs|kilos?|lbs?|pounds?|s|secs?|seconds?|mins?|minutes?|reps?|percent|cm|m|degrees|mg)\b)"
+_AGE = re.compile(
+    r"\b(?:im|i am|hes|he is|shes|she is|is|was|aged|age|at|turned|turning|now)\s+"
+    r"(?:[6-9]\d|1[01]\d)\b" + _UNIT + r"|\b(?:[6-9]\d|1[01]\d)\s*(?:yo|y o|yrs? old|years? old)\b"
+)
+_NUMBER = re.compile(r"\d+")
+_OLDER = "older"
+
+
+def _ages(normalized: str) -> str:
+    """Ages of 60 and over as the word "older" (see _AGE)."""
+    if not any(c.isdigit() for c in normalized):
+        return normalized
+    return _AGE.sub(lambda m: _NUMBER.sub(_OLDER, m.group(0), count=1), normalized)
+
+
 def _name_key(normalized: str) -> str:
     """Every word kept (so "why side planks" is not the name "side planks"), plurals folded."""
     return " ".join(stem(w) for w in normalized.split())
@@ -157,7 +176,7 @@ class Retriever:
         self._choices: list[_Choice] = []
         seen: set[tuple[str, str]] = set()
         for topic, raw in choices:
-            text = normalizer(raw)
+            text = _ages(normalizer(raw))
             if not text or (topic, text) in seen:
                 continue
             seen.add((topic, text))
@@ -227,7 +246,7 @@ class Retriever:
         return str(hit[0])
 
     def _prepare(self, text: str) -> str:
-        t = self.normalize(text)
+        t = _ages(self.normalize(text))
         for p in self._not_back:
             t = p.sub(" ", t)
         return t
@@ -263,7 +282,7 @@ class Retriever:
         toks = self.query_tokens(text)
         if len(toks) < min_words or self.mentions_back(text):
             return False
-        return not any(t in self._domain and t not in _TIME_WORDS for t in toks)
+        return not any(t in self._domain and t not in _TIME_WORDS and t != _OLDER for t in toks)
 
     def mentions_back(self, text: str) -> bool:
         """Uses a word about the back itself (spine, lumbar, back, ...), as written."""
@@ -273,7 +292,8 @@ class Retriever:
         return any(tok in self._back for tok in tokens(raw))
 
     def in_domain(self, text: str) -> bool:
-        return any(t in self._domain for t in self.query_tokens(text))
+        # An age alone ("a gift for a 70 year old") is not about training.
+        return any(t in self._domain and t != _OLDER for t in self.query_tokens(text))
 
     def features(self, text: str) -> list[tuple[str, float, float, float, float]]:
         """Per shortlisted choice: (topic, query coverage, choice coverage, similarity, topic

@@ -136,3 +136,20 @@ def test_typo_candidates_include_every_word_within_the_distance() -> None:
             assert set(exact) <= set(near), (tok, limit)
             assert near == sorted(near)
             assert len(near) < len(vocab) // 4
+
+
+def test_an_age_said_as_a_number_is_older_not_a_phrasing_quoting_that_number() -> None:
+    # Without the age rule, "72" matches the one phrasing that quotes 72, whatever it is about.
+    choices = [
+        ("older", "how should older people exercise"),
+        ("older", "exercise for the over 60s"),
+        ("situps", "my nan is 72 and does sit ups, is that safe"),
+        ("situps", "sit ups for seniors"),
+    ]
+    domain = ["back", "sit", "up", "exercise"]
+    r = Retriever(choices, Normalizer({"older": ["over 60s", "seniors"]}), domain)
+    assert r.search("im 72, is exercise safe for me")[0].topic == "older"
+    # Weights and times are not ages.
+    assert "older" not in r.query_tokens("rows at 70 kg for 60 seconds")
+    # An age alone is not about training.
+    assert not r.in_domain("a birthday present for a 70 year old")
