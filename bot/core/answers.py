@@ -40,12 +40,14 @@ class Tuning:
     strong_at: float = 0.85  # answer even without a domain word at or above this
     overrides_off_topic_at: float = 0.9
     howto_bonus: float = 0.10  # "how do I…" / "form" / "technique" favours exercise how-tos
+    shadowed_penalty: float = 0.15  # an exercise named only inside a longer name ("side plank")
 
 
 SHORTLIST = 40
 PER_TOPIC = 4
 _HOWTO = re.compile(
     r"\bhow (do i|do you|to|should i) (do|perform)\b|\bhow to\b|\b(form|technique|properly|correctly|step by step|cues?)\b"
+    r"|\b(set ?up|do (it|them|this|these) right)\b"
 )
 COMMON_DF = 0.15  # words in more than this share of choices do not generate candidates
 
@@ -171,6 +173,13 @@ class Retriever:
         self._own = (
             re.compile(r"\b(" + "|".join(map(re.escape, phrases)) + r")\b") if phrases else None
         )
+        # Every exercise name as content words, for `_shadowed` ("side plank" is not "plank").
+        self._name_words = [
+            (topic, " ".join(w))
+            for topic, ns in names.items()
+            for n in ns
+            if (w := tokens(normalizer(n)))
+        ]
         self._not_back = [re.compile(p) for p in not_back]
         self.tuning = tuning or Tuning()
         self._choices: list[_Choice] = []
@@ -381,6 +390,23 @@ class Retriever:
                     break
         return out
 
+    def _shadowed(self, text: str) -> frozenset[str]:
+        """Exercises the query names only inside another exercise's longer name: "side plank
+        setup?" names the plank only as part of "side plank", so it is not the plank's how-to."""
+        q = " " + " ".join(self.query_tokens(text)) + " "
+        found = [(t, n) for t, n in self._name_words if f" {n} " in q]
+        if len(found) < 2:
+            return frozenset()
+        return frozenset(
+            t
+            for t in {t for t, _ in found}
+            if all(
+                any(u != t and len(m) > len(n) and f" {n} " in f" {m} " for u, m in found)
+                for x, n in found
+                if x == t
+            )
+        )
+
     def search(self, text: str, limit: int = 3) -> list[Match]:
         """The best `limit` topics for a message, best first."""
         named = self._by_name.get(_name_key(self._prepare(text)))
@@ -389,10 +415,13 @@ class Retriever:
         tn = self.tuning
         howto = tn.howto_bonus if _HOWTO.search(self.normalize(text)) else 0.0
         best: dict[str, float] = {}
+        shadowed = self._shadowed(text)
         for topic, cq, cd, sim, tc in self.features(text):
             score = tn.w_query * cq + tn.w_doc * cd + tn.w_fuzzy * sim + tn.w_topic * tc
             if topic in self._howto_topics:
                 score += howto
+            if topic in shadowed:
+                score -= tn.shadowed_penalty
             if score > best.get(topic, 0.0):
                 best[topic] = score
         ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:limit]

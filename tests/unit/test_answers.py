@@ -153,3 +153,25 @@ def test_an_age_said_as_a_number_is_older_not_a_phrasing_quoting_that_number() -
     assert "older" not in r.query_tokens("rows at 70 kg for 60 seconds")
     # An age alone is not about training.
     assert not r.in_domain("a birthday present for a 70 year old")
+
+
+def test_a_name_inside_a_longer_exercise_name_is_not_that_exercise() -> None:
+    # "side plank" contains "plank": the plank's how-to must not answer a side-plank question
+    # just because it has a short alias that shares another word of the message ("elbow plank").
+    choices = [
+        ("plank", "plank"),
+        ("plank", "elbow plank"),
+        ("side_plank", "side plank"),
+        ("side_plank", "side plank form"),
+    ]
+    names = {"plank": ["plank", "elbow plank"], "side_plank": ["side plank"]}
+    r = Retriever(choices, NORM, DOMAIN, exercise_names=names)
+    assert r.search("side plank, elbow under the shoulder?")[0].topic == "side_plank"
+    assert r.search("plank, elbow under the shoulder?")[0].topic == "plank"
+
+
+def test_set_up_asks_for_the_how_to() -> None:
+    choices = [("deadlift", "deadlift"), ("deadlift_safe", "is the deadlift bad for my back")]
+    r = Retriever(choices, NORM, DOMAIN, exercise_names={"deadlift": ["deadlift"]})
+    res = r.decide("how do i set up my deadlift")
+    assert res.answer is not None and res.answer.topic == "deadlift", res
