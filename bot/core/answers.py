@@ -167,8 +167,11 @@ class Retriever:
         self._by_name.pop("", None)
         # Our own names that mention another body part ("knee to chest", "opposite arm leg
         # raise"): a message that uses one is not off-topic.
+        # Compared as content words, so "lift the opposite arm and leg" meets "opposite arm leg".
         phrases = sorted(
-            {normalizer(n) for ns in names.values() for n in ns} - {""}, key=len, reverse=True
+            {" ".join(tokens(normalizer(n))) for ns in names.values() for n in ns} - {""},
+            key=len,
+            reverse=True,
         )
         self._own = (
             re.compile(r"\b(" + "|".join(map(re.escape, phrases)) + r")\b") if phrases else None
@@ -270,7 +273,7 @@ class Retriever:
         raw = clean(text)
         if not any(p.search(t) or p.search(raw) for p in self._off_topic):
             return False
-        if self._own is not None and self._own.search(t):
+        if self._own is not None and self._own.search(" ".join(tokens(t))):
             return False
         return not self.mentions_back(text)
 

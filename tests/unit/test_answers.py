@@ -175,3 +175,18 @@ def test_set_up_asks_for_the_how_to() -> None:
     r = Retriever(choices, NORM, DOMAIN, exercise_names={"deadlift": ["deadlift"]})
     res = r.decide("how do i set up my deadlift")
     assert res.answer is not None and res.answer.topic == "deadlift", res
+
+
+def test_our_exercise_name_with_another_body_part_is_ours_with_small_words_between() -> None:
+    # "knee to the chest" is the knee-to-chest stretch, not a knee question.
+    choices = [("knee_to_chest", "knee to chest"), ("knee_to_chest", "knee to chest stretch")]
+    r = Retriever(
+        choices,
+        NORM,
+        ["stretch"],
+        off_topic=[r"\bknees?\b"],
+        back_words=["back"],
+        exercise_names={"knee_to_chest": ["knee to chest"]},
+    )
+    assert not r.off_topic("how do i do the knee to the chest stretch")
+    assert r.off_topic("how do i strengthen my knee")
