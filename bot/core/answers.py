@@ -47,7 +47,7 @@ SHORTLIST = 40
 PER_TOPIC = 4
 _HOWTO = re.compile(
     r"\bhow (do i|do you|to|should i) (do|perform)\b|\bhow to\b|\b(form|technique|properly|correctly|step by step|cues?)\b"
-    r"|\b(set ?up|do (it|them|this|these) right)\b"
+    r"|\b(set ?up|do (it|them|this|these) right)\b|\bhow$"
 )
 COMMON_DF = 0.15  # words in more than this share of choices do not generate candidates
 
@@ -507,5 +507,5 @@ def kb_choices(
         out.extend((topic, n) for n in (name, *aliases))
         # One how-to phrasing per exercise: one per alias would make "form" and "technique"
         # so common that they stop finding candidates at all.
-        out.append((topic, f"how to do {name} form technique"))
+        out.append((topic, f"how to do the {name} exercise form technique"))
     return out

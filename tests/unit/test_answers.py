@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.core.answers import Retriever, Tuning
+from bot.core.answers import Retriever, Tuning, kb_choices
 from bot.core.text import Normalizer, clean, tokens
 
 CHOICES = [
@@ -190,3 +190,22 @@ def test_our_exercise_name_with_another_body_part_is_ours_with_small_words_betwe
     )
     assert not r.off_topic("how do i do the knee to the chest stretch")
     assert r.off_topic("how do i strengthen my knee")
+
+
+def test_an_exercise_name_with_exercise_and_a_trailing_how_is_the_how_to() -> None:
+    # The how-to phrasing says "exercise" too, and "… how" at the end asks how to do it: an FAQ
+    # that happens to say "bird dog" and "exercise" must not win.
+    choices = kb_choices(
+        [
+            (
+                "bird_dog_muscles",
+                "what muscles does the bird dog work",
+                ["is the bird dog a core exercise"],
+            )
+        ],
+        [("bird_dog", "bird dog", ["bird dogs"])],
+    )
+    names = {"bird_dog": ["bird dog", "bird dogs"]}
+    r = Retriever(choices, NORM, ["bird", "dog", "exercise"], exercise_names=names)
+    assert r.search("bird dog exercise how")[0].topic == "bird_dog"
+    assert r.search("what muscles does the bird dog exercise work")[0].topic == "bird_dog_muscles"
