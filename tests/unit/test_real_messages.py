@@ -143,3 +143,9 @@ OFF_TOPIC_STORIES = [
 def test_story_mentioning_back_in_passing_is_not_answered(kb: KnowledgeBase, text: str) -> None:
     replies = Library(kb).answer(text)
     assert [(r.kind, r.topic) for r in replies] == [], text[:60]
+
+
+def test_a_dull_ache_is_an_ache_not_boring(kb: KnowledgeBase) -> None:
+    # "dull" is a synonym of "boring" (dull workouts); "a dull ache" is a kind of pain.
+    assert "boring" not in Library(kb).normalize("dull ache in my lower back")
+    assert "boring" in Library(kb).normalize("my workouts are dull")
