@@ -209,3 +209,9 @@ def test_an_exercise_name_with_exercise_and_a_trailing_how_is_the_how_to() -> No
     r = Retriever(choices, NORM, ["bird", "dog", "exercise"], exercise_names=names)
     assert r.search("bird dog exercise how")[0].topic == "bird_dog"
     assert r.search("what muscles does the bird dog exercise work")[0].topic == "bird_dog_muscles"
+
+
+def test_sign_offs_and_asking_are_not_content_words() -> None:
+    # "cheers" and "asking for my mum" said nothing about the question but counted against it.
+    assert tokens("physio or chiro for back pain cheers") == ["physio", "chiro", "back", "pain"]
+    assert tokens("glute bridge ok asking for my mum thx") == ["glute", "bridge", "mum"]
