@@ -149,3 +149,10 @@ def test_a_dull_ache_is_an_ache_not_boring(kb: KnowledgeBase) -> None:
     # "dull" is a synonym of "boring" (dull workouts); "a dull ache" is a kind of pain.
     assert "boring" not in Library(kb).normalize("dull ache in my lower back")
     assert "boring" in Library(kb).normalize("my workouts are dull")
+
+
+def test_telling_two_things_apart_is_a_content_word(kb: KnowledgeBase) -> None:
+    # "tell" is a stopword ("tell me a joke"); "how can I tell if…" asks to tell things apart.
+    lib = Library(kb)
+    assert "distinguish" in lib.normalize("how can i tell if its a strain or just stiffness")
+    assert "distinguish" not in lib.normalize("tell me a joke")
