@@ -41,6 +41,7 @@ class Tuning:
     overrides_off_topic_at: float = 0.9
     howto_bonus: float = 0.10  # "how do I…" / "form" / "technique" favours exercise how-tos
     shadowed_penalty: float = 0.15  # an exercise named only inside a longer name ("side plank")
+    other_exercise_penalty: float = 0.10  # the message names an exercise, the topic others
 
 
 SHORTLIST = 40
@@ -187,12 +188,17 @@ class Retriever:
         self.tuning = tuning or Tuning()
         self._choices: list[_Choice] = []
         seen: set[tuple[str, str]] = set()
+        first: dict[str, str] = {}
         for topic, raw in choices:
             text = _ages(normalizer(raw))
             if not text or (topic, text) in seen:
                 continue
             seen.add((topic, text))
             self._choices.append(_Choice(topic, " ".join(tokens(text)), frozenset(tokens(text))))
+            first.setdefault(topic, self._choices[-1].text)
+        # The exercises each topic's first phrasing (an FAQ's question, an exercise's name) is
+        # about: "Are good mornings risky?" is about good mornings, not about deadlifts.
+        self._about = {t: self._named(f" {x} ") for t, x in first.items()}
         df: dict[str, int] = defaultdict(int)
         for c in self._choices:
             for t in c.toks:
@@ -393,6 +399,10 @@ class Retriever:
                     break
         return out
 
+    def _named(self, padded: str) -> frozenset[str]:
+        """The exercises whose name occurs in " content words " (spaces at both ends)."""
+        return frozenset(t for t, n in self._name_words if f" {n} " in padded)
+
     def _shadowed(self, text: str) -> frozenset[str]:
         """Exercises the query names only inside another exercise's longer name: "side plank
         setup?" names the plank only as part of "side plank", so it is not the plank's how-to."""
@@ -419,12 +429,17 @@ class Retriever:
         howto = tn.howto_bonus if _HOWTO.search(self.normalize(text)) else 0.0
         best: dict[str, float] = {}
         shadowed = self._shadowed(text)
+        # A message naming an exercise is not about a topic whose question names only others.
+        asked = self._named(" " + " ".join(self.query_tokens(text)) + " ")
         for topic, cq, cd, sim, tc in self.features(text):
             score = tn.w_query * cq + tn.w_doc * cd + tn.w_fuzzy * sim + tn.w_topic * tc
             if topic in self._howto_topics:
                 score += howto
             if topic in shadowed:
                 score -= tn.shadowed_penalty
+            about = self._about.get(topic)
+            if asked and about and not asked & about:
+                score -= tn.other_exercise_penalty
             if score > best.get(topic, 0.0):
                 best[topic] = score
         ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:limit]

@@ -215,3 +215,19 @@ def test_sign_offs_and_asking_are_not_content_words() -> None:
     # "cheers" and "asking for my mum" said nothing about the question but counted against it.
     assert tokens("physio or chiro for back pain cheers") == ["physio", "chiro", "back", "pain"]
     assert tokens("glute bridge ok asking for my mum thx") == ["glute", "bridge", "mum"]
+
+
+def test_a_message_naming_one_exercise_is_not_an_entry_about_another() -> None:
+    # The good-morning entry shares "lower back pain" with the message, but the message names
+    # the deadlift and that entry's question is about good mornings.
+    choices = kb_choices(
+        [
+            ("gm_safe", "are good mornings risky", ["good mornings with lower back pain"]),
+            ("dl_safe", "are deadlifts bad for your back", ["can i deadlift with back pain"]),
+        ],
+        [("deadlift", "deadlift", ["deadlifts"]), ("good_morning", "good morning", [])],
+    )
+    names = {"deadlift": ["deadlift", "deadlifts"], "good_morning": ["good morning"]}
+    r = Retriever(choices, NORM, DOMAIN, exercise_names=names)
+    assert r.search("deadlift with lower back pain")[0].topic == "dl_safe"
+    assert r.search("good mornings with lower back pain")[0].topic == "gm_safe"
