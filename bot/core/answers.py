@@ -184,6 +184,9 @@ class Retriever:
             for n in ns
             if (w := tokens(normalizer(n)))
         ]
+        self._names_by_first: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for topic, n in self._name_words:
+            self._names_by_first[n.split()[0]].append((topic, n))
         self._not_back = [re.compile(p) for p in not_back]
         self.tuning = tuning or Tuning()
         self._choices: list[_Choice] = []
@@ -401,7 +404,12 @@ class Retriever:
 
     def _named(self, padded: str) -> frozenset[str]:
         """The exercises whose name occurs in " content words " (spaces at both ends)."""
-        return frozenset(t for t, n in self._name_words if f" {n} " in padded)
+        return frozenset(
+            t
+            for w in set(padded.split())
+            for t, n in self._names_by_first.get(w, ())
+            if f" {n} " in padded
+        )
 
     def _shadowed(self, text: str) -> frozenset[str]:
         """Exercises the query names only inside another exercise's longer name: "side plank
