@@ -185,8 +185,8 @@ class Retriever:
             if (w := tokens(normalizer(n)))
         ]
         self._names_by_first: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for topic, n in self._name_words:
-            self._names_by_first[n.split()[0]].append((topic, n))
+        for topic, name in self._name_words:
+            self._names_by_first[name.split()[0]].append((topic, name))
         self._not_back = [re.compile(p) for p in not_back]
         self.tuning = tuning or Tuning()
         self._choices: list[_Choice] = []
