@@ -140,6 +140,11 @@ _TIME_WORDS = frozenset(
         "hours",
         "minute",
         "minutes",
+        # particles of exercise names ("pull up", "sit up") that say nothing alone ("clear up")
+        "up",
+        "down",
+        "out",
+        "off",
     ]
 )
 
@@ -297,8 +302,9 @@ class Retriever:
     def about_something_else(self, text: str, min_words: int = 3) -> bool:
         """At least `min_words` content words, none about the back or training it; or a
         question about a body part or topic we don't cover that names no back word ("what
-        exercises help knee pain like this?" asked after "my back is fine, it's the knee")."""
-        if min_words and self.off_topic(text):
+        exercises help knee pain like this?" asked after "my back is fine, it's the knee"), or
+        uses "back" only in another sense ("what treats back acne?")."""
+        if min_words and (self.off_topic(text) or self.near_miss(text)):
             return True
         toks = self.query_tokens(text)
         if len(toks) < min_words or self.mentions_back(text):

@@ -136,6 +136,11 @@ OFF_TOPIC_STORIES = [
     "My flatmate borrowed three hundred pounds for his rent in the summer and promised to pay "
     "me back by September. It is now December and every time I mention it he changes the "
     "subject, which is making things awkward. How do I ask him to pay me back without a fight?",
+    # "Back acne" in the question; the story's back day and shoulders must not answer it.
+    "Since I started training five times a week I keep getting spots on my back and shoulders, "
+    "probably from sweating through my shirt on back day and not changing straight away. I "
+    "have tried a new shower gel and washing my gym kit more often. What actually clears up "
+    "back acne for good?",
 ]
 
 
