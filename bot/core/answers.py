@@ -40,12 +40,15 @@ class Tuning:
     strong_at: float = 0.85  # answer even without a domain word at or above this
     overrides_off_topic_at: float = 0.9
     howto_bonus: float = 0.10  # "how do I…" / "form" / "technique" favours exercise how-tos
+    shadowed_penalty: float = 0.15  # an exercise named only inside a longer name ("side plank")
+    other_exercise_penalty: float = 0.10  # the message names an exercise, the topic others
 
 
 SHORTLIST = 40
 PER_TOPIC = 4
 _HOWTO = re.compile(
     r"\bhow (do i|do you|to|should i) (do|perform)\b|\bhow to\b|\b(form|technique|properly|correctly|step by step|cues?)\b"
+    r"|\b(set ?up|do (it|them|this|these) right)\b|\bhow$"
 )
 COMMON_DF = 0.15  # words in more than this share of choices do not generate candidates
 
@@ -92,6 +95,25 @@ class _Choice:
     toks: frozenset[str]
 
 
+# An age of 60 or more, said as a number ("im 68", "my mum is 74", "a 70 year old"), is the
+# "older" of our phrasings ("in my 60s", "over 70" are synonyms of it): otherwise the bare number
+# matches whichever phrasing happens to quote that age, whatever it is about.
+_UNIT = r"(?!\s*(?:kg|kgs|kilos?|lbs?|pounds?|s|secs?|seconds?|mins?|minutes?|reps?|percent|cm|m|degrees|mg)\b)"
+_AGE = re.compile(
+    r"\b(?:im|i am|hes|he is|shes|she is|is|was|aged|age|at|turned|turning|now)\s+"
+    r"(?:[6-9]\d|1[01]\d)\b" + _UNIT + r"|\b(?:[6-9]\d|1[01]\d)\s*(?:yo|y o|yrs? old|years? old)\b"
+)
+_NUMBER = re.compile(r"\d+")
+_OLDER = "older"
+
+
+def _ages(normalized: str) -> str:
+    """Ages of 60 and over as the word "older" (see _AGE)."""
+    if not any(c.isdigit() for c in normalized):
+        return normalized
+    return _AGE.sub(lambda m: _NUMBER.sub(_OLDER, m.group(0), count=1), normalized)
+
+
 def _name_key(normalized: str) -> str:
     """Every word kept (so "why side planks" is not the name "side planks"), plurals folded."""
     return " ".join(stem(w) for w in normalized.split())
@@ -118,6 +140,11 @@ _TIME_WORDS = frozenset(
         "hours",
         "minute",
         "minutes",
+        # particles of exercise names ("pull up", "sit up") that say nothing alone ("clear up")
+        "up",
+        "down",
+        "out",
+        "off",
     ]
 )
 
@@ -146,22 +173,40 @@ class Retriever:
         self._by_name.pop("", None)
         # Our own names that mention another body part ("knee to chest", "opposite arm leg
         # raise"): a message that uses one is not off-topic.
+        # Compared as content words, so "lift the opposite arm and leg" meets "opposite arm leg".
         phrases = sorted(
-            {normalizer(n) for ns in names.values() for n in ns} - {""}, key=len, reverse=True
+            {" ".join(tokens(normalizer(n))) for ns in names.values() for n in ns} - {""},
+            key=len,
+            reverse=True,
         )
         self._own = (
             re.compile(r"\b(" + "|".join(map(re.escape, phrases)) + r")\b") if phrases else None
         )
+        # Every exercise name as content words, for `_shadowed` ("side plank" is not "plank").
+        self._name_words = [
+            (topic, " ".join(w))
+            for topic, ns in names.items()
+            for n in ns
+            if (w := tokens(normalizer(n)))
+        ]
+        self._names_by_first: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for topic, name in self._name_words:
+            self._names_by_first[name.split()[0]].append((topic, name))
         self._not_back = [re.compile(p) for p in not_back]
         self.tuning = tuning or Tuning()
         self._choices: list[_Choice] = []
         seen: set[tuple[str, str]] = set()
+        first: dict[str, str] = {}
         for topic, raw in choices:
-            text = normalizer(raw)
+            text = _ages(normalizer(raw))
             if not text or (topic, text) in seen:
                 continue
             seen.add((topic, text))
             self._choices.append(_Choice(topic, " ".join(tokens(text)), frozenset(tokens(text))))
+            first.setdefault(topic, self._choices[-1].text)
+        # The exercises each topic's first phrasing (an FAQ's question, an exercise's name) is
+        # about: "Are good mornings risky?" is about good mornings, not about deadlifts.
+        self._about = {t: self._named(f" {x} ") for t, x in first.items()}
         df: dict[str, int] = defaultdict(int)
         for c in self._choices:
             for t in c.toks:
@@ -227,7 +272,7 @@ class Retriever:
         return str(hit[0])
 
     def _prepare(self, text: str) -> str:
-        t = self.normalize(text)
+        t = _ages(self.normalize(text))
         for p in self._not_back:
             t = p.sub(" ", t)
         return t
@@ -242,7 +287,7 @@ class Retriever:
         raw = clean(text)
         if not any(p.search(t) or p.search(raw) for p in self._off_topic):
             return False
-        if self._own is not None and self._own.search(t):
+        if self._own is not None and self._own.search(" ".join(tokens(t))):
             return False
         return not self.mentions_back(text)
 
@@ -255,11 +300,16 @@ class Retriever:
         return self.about_something_else(text, min_words=0)
 
     def about_something_else(self, text: str, min_words: int = 3) -> bool:
-        """At least `min_words` content words, none about the back or training it."""
+        """At least `min_words` content words, none about the back or training it; or a
+        question about a body part or topic we don't cover that names no back word ("what
+        exercises help knee pain like this?" asked after "my back is fine, it's the knee"), or
+        uses "back" only in another sense ("what treats back acne?")."""
+        if min_words and (self.off_topic(text) or self.near_miss(text)):
+            return True
         toks = self.query_tokens(text)
         if len(toks) < min_words or self.mentions_back(text):
             return False
-        return not any(t in self._domain and t not in _TIME_WORDS for t in toks)
+        return not any(t in self._domain and t not in _TIME_WORDS and t != _OLDER for t in toks)
 
     def mentions_back(self, text: str) -> bool:
         """Uses a word about the back itself (spine, lumbar, back, ...), as written."""
@@ -269,7 +319,8 @@ class Retriever:
         return any(tok in self._back for tok in tokens(raw))
 
     def in_domain(self, text: str) -> bool:
-        return any(t in self._domain for t in self.query_tokens(text))
+        # An age alone ("a gift for a 70 year old") is not about training.
+        return any(t in self._domain and t != _OLDER for t in self.query_tokens(text))
 
     def features(self, text: str) -> list[tuple[str, float, float, float, float]]:
         """Per shortlisted choice: (topic, query coverage, choice coverage, similarity, topic
@@ -357,6 +408,32 @@ class Retriever:
                     break
         return out
 
+    def _named(self, padded: str) -> frozenset[str]:
+        """The exercises whose name occurs in " content words " (spaces at both ends)."""
+        return frozenset(
+            t
+            for w in set(padded.split())
+            for t, n in self._names_by_first.get(w, ())
+            if f" {n} " in padded
+        )
+
+    def _shadowed(self, text: str) -> frozenset[str]:
+        """Exercises the query names only inside another exercise's longer name: "side plank
+        setup?" names the plank only as part of "side plank", so it is not the plank's how-to."""
+        q = " " + " ".join(self.query_tokens(text)) + " "
+        found = [(t, n) for t, n in self._name_words if f" {n} " in q]
+        if len(found) < 2:
+            return frozenset()
+        return frozenset(
+            t
+            for t in {t for t, _ in found}
+            if all(
+                any(u != t and len(m) > len(n) and f" {n} " in f" {m} " for u, m in found)
+                for x, n in found
+                if x == t
+            )
+        )
+
     def search(self, text: str, limit: int = 3) -> list[Match]:
         """The best `limit` topics for a message, best first."""
         named = self._by_name.get(_name_key(self._prepare(text)))
@@ -365,10 +442,18 @@ class Retriever:
         tn = self.tuning
         howto = tn.howto_bonus if _HOWTO.search(self.normalize(text)) else 0.0
         best: dict[str, float] = {}
+        shadowed = self._shadowed(text)
+        # A message naming an exercise is not about a topic whose question names only others.
+        asked = self._named(" " + " ".join(self.query_tokens(text)) + " ")
         for topic, cq, cd, sim, tc in self.features(text):
             score = tn.w_query * cq + tn.w_doc * cd + tn.w_fuzzy * sim + tn.w_topic * tc
             if topic in self._howto_topics:
                 score += howto
+            if topic in shadowed:
+                score -= tn.shadowed_penalty
+            about = self._about.get(topic)
+            if asked and about and not asked & about:
+                score -= tn.other_exercise_penalty
             if score > best.get(topic, 0.0):
                 best[topic] = score
         ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:limit]
@@ -451,5 +536,5 @@ def kb_choices(
         out.extend((topic, n) for n in (name, *aliases))
         # One how-to phrasing per exercise: one per alias would make "form" and "technique"
         # so common that they stop finding candidates at all.
-        out.append((topic, f"how to do {name} form technique"))
+        out.append((topic, f"how to do the {name} exercise form technique"))
     return out

@@ -24,6 +24,7 @@ actually basically literally honestly seriously mentioned said told think thinki
 wonder guess maybe probably quite pretty bit little lot lots few mostly ever even yet already
 anyway currently recently lately coach bot question quick
 gonna wanna gotta arent aint wasnt werent shouldnt wouldnt youre thats
+cheers thx ty asking
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.core.answers import Retriever, Tuning
+from bot.core.answers import Retriever, Tuning, kb_choices
 from bot.core.text import Normalizer, clean, tokens
 
 CHOICES = [
@@ -136,3 +136,98 @@ def test_typo_candidates_include_every_word_within_the_distance() -> None:
             assert set(exact) <= set(near), (tok, limit)
             assert near == sorted(near)
             assert len(near) < len(vocab) // 4
+
+
+def test_an_age_said_as_a_number_is_older_not_a_phrasing_quoting_that_number() -> None:
+    # Without the age rule, "72" matches the one phrasing that quotes 72, whatever it is about.
+    choices = [
+        ("older", "how should older people exercise"),
+        ("older", "exercise for the over 60s"),
+        ("situps", "my nan is 72 and does sit ups, is that safe"),
+        ("situps", "sit ups for seniors"),
+    ]
+    domain = ["back", "sit", "up", "exercise"]
+    r = Retriever(choices, Normalizer({"older": ["over 60s", "seniors"]}), domain)
+    assert r.search("im 72, is exercise safe for me")[0].topic == "older"
+    # Weights and times are not ages.
+    assert "older" not in r.query_tokens("rows at 70 kg for 60 seconds")
+    # An age alone is not about training.
+    assert not r.in_domain("a birthday present for a 70 year old")
+
+
+def test_a_name_inside_a_longer_exercise_name_is_not_that_exercise() -> None:
+    # "side plank" contains "plank": the plank's how-to must not answer a side-plank question
+    # just because it has a short alias that shares another word of the message ("elbow plank").
+    choices = [
+        ("plank", "plank"),
+        ("plank", "elbow plank"),
+        ("side_plank", "side plank"),
+        ("side_plank", "side plank form"),
+    ]
+    names = {"plank": ["plank", "elbow plank"], "side_plank": ["side plank"]}
+    r = Retriever(choices, NORM, DOMAIN, exercise_names=names)
+    assert r.search("side plank, elbow under the shoulder?")[0].topic == "side_plank"
+    assert r.search("plank, elbow under the shoulder?")[0].topic == "plank"
+
+
+def test_set_up_asks_for_the_how_to() -> None:
+    choices = [("deadlift", "deadlift"), ("deadlift_safe", "is the deadlift bad for my back")]
+    r = Retriever(choices, NORM, DOMAIN, exercise_names={"deadlift": ["deadlift"]})
+    res = r.decide("how do i set up my deadlift")
+    assert res.answer is not None and res.answer.topic == "deadlift", res
+
+
+def test_our_exercise_name_with_another_body_part_is_ours_with_small_words_between() -> None:
+    # "knee to the chest" is the knee-to-chest stretch, not a knee question.
+    choices = [("knee_to_chest", "knee to chest"), ("knee_to_chest", "knee to chest stretch")]
+    r = Retriever(
+        choices,
+        NORM,
+        ["stretch"],
+        off_topic=[r"\bknees?\b"],
+        back_words=["back"],
+        exercise_names={"knee_to_chest": ["knee to chest"]},
+    )
+    assert not r.off_topic("how do i do the knee to the chest stretch")
+    assert r.off_topic("how do i strengthen my knee")
+
+
+def test_an_exercise_name_with_exercise_and_a_trailing_how_is_the_how_to() -> None:
+    # The how-to phrasing says "exercise" too, and "… how" at the end asks how to do it: an FAQ
+    # that happens to say "bird dog" and "exercise" must not win.
+    choices = kb_choices(
+        [
+            (
+                "bird_dog_muscles",
+                "what muscles does the bird dog work",
+                ["is the bird dog a core exercise"],
+            )
+        ],
+        [("bird_dog", "bird dog", ["bird dogs"])],
+    )
+    names = {"bird_dog": ["bird dog", "bird dogs"]}
+    r = Retriever(choices, NORM, ["bird", "dog", "exercise"], exercise_names=names)
+    assert r.search("bird dog exercise how")[0].topic == "bird_dog"
+    assert r.search("what muscles does the bird dog exercise work")[0].topic == "bird_dog_muscles"
+
+
+def test_sign_offs_and_asking_are_not_content_words() -> None:
+    # "cheers" and "asking for my mum" said nothing about the question but counted against it.
+    assert tokens("physio or chiro for back pain cheers") == ["physio", "chiro", "back", "pain"]
+    assert tokens("glute bridge ok asking for my mum thx") == ["glute", "bridge", "mum"]
+
+
+def test_a_message_naming_one_exercise_is_not_an_entry_about_another() -> None:
+    # The good-morning entry shares "lower back pain" with the message, but the message names
+    # the deadlift and that entry's question is about good mornings.
+    choices = kb_choices(
+        [
+            ("gm_safe", "are good mornings risky", ["good mornings with lower back pain"]),
+            ("dl_safe", "are deadlifts bad for your back", ["can i deadlift with back pain"]),
+        ],
+        [("deadlift", "deadlift", ["deadlifts"]), ("good_morning", "good morning", [])],
+    )
+    names = {"deadlift": ["deadlift", "deadlifts"], "good_morning": ["good morning"]}
+    r = Retriever(choices, NORM, DOMAIN, exercise_names=names)
+    assert r.search("deadlift with lower back pain")[0].topic == "dl_safe"
+    assert r.search("good mornings with lower back pain")[0].topic == "gm_safe"

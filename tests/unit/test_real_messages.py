@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from bot.core.library import Library
 from bot.core.types import Kind
 from bot.kb import KnowledgeBase
 from tests.conftest import Chat
@@ -117,3 +118,54 @@ async def test_a_word_one_letter_longer_than_a_kb_word_is_not_a_typo(chat: Chat)
     # ...but a doubled last key still is a typo.
     [reply] = await chat.say("how long should i hold a plankk")
     assert reply.kind is Kind.FAQ and reply.topic == "plank_hold_time"
+
+
+# Long stories that use "back" in passing (or only to rule it out) and ask about something else:
+# retrieval (after triage, which has its own tests) answers none of them.
+OFF_TOPIC_STORIES = [
+    # The question names another joint; "on my way back" earlier must not answer it.
+    "I play five-a-side twice a week and lift at the gym on Mondays. Last week I rolled my "
+    "ankle stepping off a kerb and it swelled up, though I could still walk on it the next "
+    "morning. I was on my way back from the shops when it started throbbing. How long should "
+    "a sprained ankle take to settle before I play again?",
+    # The back is named only to say it is fine.
+    "I cycle to work every day and do a bit of yoga at the weekend. For a few weeks the outside "
+    "of my left knee has been aching on the stairs, no swelling and no fall. My back feels "
+    "totally fine, it is just the knee now. What exercises would settle knee pain like that?",
+    # "Pay me back" is not the body part.
+    "My flatmate borrowed three hundred pounds for his rent in the summer and promised to pay "
+    "me back by September. It is now December and every time I mention it he changes the "
+    "subject, which is making things awkward. How do I ask him to pay me back without a fight?",
+    # "Back acne" in the question; the story's back day and shoulders must not answer it.
+    "Since I started training five times a week I keep getting spots on my back and shoulders, "
+    "probably from sweating through my shirt on back day and not changing straight away. I "
+    "have tried a new shower gel and washing my gym kit more often. What actually clears up "
+    "back acne for good?",
+]
+
+
+@pytest.mark.parametrize("text", OFF_TOPIC_STORIES)
+def test_story_mentioning_back_in_passing_is_not_answered(kb: KnowledgeBase, text: str) -> None:
+    replies = Library(kb).answer(text)
+    assert [(r.kind, r.topic) for r in replies] == [], text[:60]
+
+
+def test_a_dull_ache_is_an_ache_not_boring(kb: KnowledgeBase) -> None:
+    # "dull" is a synonym of "boring" (dull workouts); "a dull ache" is a kind of pain.
+    assert "boring" not in Library(kb).normalize("dull ache in my lower back")
+    assert "boring" in Library(kb).normalize("my workouts are dull")
+
+
+def test_telling_two_things_apart_is_a_content_word(kb: KnowledgeBase) -> None:
+    # "tell" is a stopword ("tell me a joke"); "how can I tell if…" asks to tell things apart.
+    lib = Library(kb)
+    assert "distinguish" in lib.normalize("how can i tell if its a strain or just stiffness")
+    assert "distinguish" not in lib.normalize("tell me a joke")
+
+
+def test_the_rowing_machine_is_not_the_row_exercise(kb: KnowledgeBase) -> None:
+    # The stemmer makes "rowing" and "rows" one word; the machine has its own canonical word.
+    lib = Library(kb)
+    assert lib.normalize("is the rowing machine ok") == "is the ergometer ok"
+    [reply] = lib.answer("is an indoor rower ok with a bad back")
+    assert reply.topic == "rowing_machine_back", reply.topic
