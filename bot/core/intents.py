@@ -46,9 +46,11 @@ _WORKOUT = [
         r"\b(new|fresh|different) (\w+ ){0,2}(workout|routine|session)\b (\w+ ){0,2}(pls|please|plz)\b",
         r"\bmix it up\b.{0,40}\b(workout|routine|session)\b",
         # "need a dumbbell only back workout rn"; not "I need a routine for my sciatica"
-        r"^(i )?(need|want) (a |an )?(\w+ ){0,3}(workout|routine|session|circuit)\b"
+        r"^(i )?(need|want) (a |an )?(\w+ ){0,3}(workout|routine|session|sesh|circuit)\b"
         r"(?!.*\b(pain|sciatica|hurt\w*|injur\w*|disc|sore\w*|ache\w*)\b)",
         r"^(something|sumthin|smth|somethin) (\w+ ){0,3}(for|4) (today|tonight|2day)\b",
+        r"^(something|sumthin|smth|somethin) (new|different|fresh|else)\b.{0,25}"
+        r"\b(today|tonight|pls|please|plz|for (my )?back)\b",
         r"\b(gentle|easy|light) (back )?(routine|workout|session)\b (\w+ ){0,4}(please|pls|plz)\b",
         r"\bwhat s on (for )?today\b",
         r"\b(my|a) (back )?workout (pls|please|plz)\b",

@@ -414,3 +414,17 @@ def test_other_numeric_characters_are_never_digits() -> None:
 @pytest.mark.parametrize(("text", "score"), [("5²", 5), ("pain is 4³", 4), ("①  3", 3)])
 def test_decoration_next_to_a_real_digit_is_ignored(text: str, score: int) -> None:
     assert parse_pain(text, expecting=True).score == score
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("need a quick stretch sesh for my desk, back's stiff", True),
+        ("something different for my back today please, same thing every week", True),
+        ("something new for back pls", True),
+        ("something new happened to my back, is it serious", False),
+        ("i need a routine for my sciatica", False),
+    ],
+)
+def test_workout_requests_in_chat_words(text: str, wanted: bool) -> None:
+    assert intents.is_workout_request(clean(text)) is wanted

@@ -51,6 +51,9 @@ async def test_missed_emergencies_now_get_the_emergency_answer(chat: Chat, text:
         "Rip, quick one: I tweaked my back doing squats yesterday and it's sore, should I deload?",
         "I strained my lower back lifting a sofa last week, it's just sore, there's no pain or "
         "numbness going down into my legs at all, when can I train again",
+        # "up" in "wake me up" is not being up at night with pain
+        "Care worker on nights, home at 7am with my back aching from lifting residents. Any "
+        "gentle stretches before I sleep that won't wake me up?",
     ],
 )
 async def test_false_emergencies_are_gone(chat: Chat, text: str) -> None:
