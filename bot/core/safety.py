@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-from bot.core.literals import prefilter
+from bot.core.literals import Scanner, prefilter, required
 from bot.core.text import clean
 from bot.kb import URGENCIES, RedFlag, Safety, Urgency
 
@@ -127,6 +127,65 @@ def _blank(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
     return text
 
 
+class _Index:
+    """Every rule pattern by the literal strings one of which any match of it contains."""
+
+    def __init__(self, patterns: list[re.Pattern[str]]) -> None:
+        by_literal: dict[str, set[re.Pattern[str]]] = {}
+        free: set[re.Pattern[str]] = set()
+        for p in patterns:
+            lits = required(p)
+            if lits is None or "" in lits:
+                free.add(p)  # no known requirement: always a candidate
+            else:
+                for lit in lits:
+                    by_literal.setdefault(lit, set()).add(p)
+        self._scanner = Scanner(set(by_literal))
+        self._by_literal = {lit: frozenset(ps) for lit, ps in by_literal.items()}
+        self._free = frozenset(free)
+
+    def candidates(self, text: str) -> frozenset[re.Pattern[str]]:
+        found = self._scanner.present(text)
+        if not found:
+            return self._free
+        return self._free.union(*(self._by_literal[lit] for lit in found))
+
+
+class _Texts:
+    """The literal strings present in each text one message's triage reads, found once per text
+    by one scan (bot.core.literals.Scanner): a pattern none of whose required strings occurs in
+    a text cannot match it, so it is not run. Only a shortcut: every decision is the one the
+    pattern itself would give."""
+
+    __slots__ = ("_index", "_seen")
+
+    def __init__(self, index: _Index) -> None:
+        self._index = index
+        self._seen: dict[str, frozenset[re.Pattern[str]]] = {}
+
+    def candidates(self, text: str) -> frozenset[re.Pattern[str]]:
+        """The patterns that could match `text`: those whose required strings occur in it, and
+        those that require none."""
+        got = self._seen.get(text)
+        if got is None:
+            got = self._seen[text] = self._index.candidates(text)
+        return got
+
+    def may(self, pattern: re.Pattern[str], text: str) -> bool:
+        """False only when `pattern` cannot match `text`."""
+        got = self._seen.get(text)
+        if got is None:
+            got = self._seen[text] = self._index.candidates(text)
+        return pattern in got
+
+    def blank(self, patterns: tuple[re.Pattern[str], ...], text: str) -> str:
+        """`_blank(patterns, text)`, skipping the idioms that cannot occur."""
+        for p in patterns:
+            if self.may(p, text):
+                text = p.sub(" xidiomx ", text)
+        return text
+
+
 @dataclass(frozen=True, slots=True)
 class Triage:
     """Red-flag rules of the knowledge base, plus the learned model when one is given."""
@@ -137,6 +196,10 @@ class Triage:
     model: Scorer | None = None
     _by_id: dict[str, _Compiled] = field(default_factory=dict)
     _gate: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
+    # Every rule pattern by its required literal strings; and per pattern a flag can start with,
+    # the positions in `_compiled` of the flags it starts.
+    _index: _Index = field(default_factory=lambda: _Index([]))
+    _starts: dict[re.Pattern[str], tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, safety: Safety, model: Scorer | None = None) -> Triage:
@@ -168,7 +231,16 @@ class Triage:
         negs = frozenset(clean(n) for n in safety.negations if clean(n))
         m = safety.model
         gate = (comp(m.ignore), comp(m.needs)) if m else ((), ())
-        return cls(safety, compiled, negs, model, {c.flag.id: c for c in compiled}, gate)
+        every: list[re.Pattern[str]] = []
+        starts: dict[re.Pattern[str], tuple[int, ...]] = {}
+        for k, c in enumerate(compiled):
+            every += [*c.patterns, *(p for g in c.combos for p in g), *c.ignore, *c.unless]
+            every += [*c.nearby, *(p for _, ps in c.escalate for p in ps)]
+            for p in (*c.patterns, *(g[0] for g in c.combos if g)):
+                if k not in starts.get(p, ()):
+                    starts[p] = (*starts.get(p, ()), k)
+        by_id = {c.flag.id: c for c in compiled}
+        return cls(safety, compiled, negs, model, by_id, gate, _Index(every), starts)
 
     # ------------------------------------------------------------------ rules
 
@@ -182,6 +254,19 @@ class Triage:
         found: list[tuple[RedFlag, Urgency]] = []
         ss = sentences(_DENIED.sub(" ", text))
         plain = [_spellings(x) for x in ss]
+        texts = _Texts(self._index)
+        # Per flag, the sentences where it could start (what `could_start` tells of one of the
+        # sentence's spellings): each pattern a flag starts with is searched only in the
+        # spellings that hold one of its literals, and only until it has matched there.
+        starts = self._starts
+        can_start: list[set[int]] = [set() for _ in self._compiled]
+        for i, fs in enumerate(plain):
+            for f in fs:
+                for p in texts.candidates(f):
+                    ks = [k for k in starts.get(p, ()) if i not in can_start[k]]
+                    if ks and p.search(f):
+                        for k in ks:
+                            can_start[k].add(i)
         # A window's two spellings, made once and shared by every flag that looks at it.
         cache: dict[tuple[int, int], set[str]] = {}
 
@@ -192,9 +277,9 @@ class Triage:
                 got = cache[(a, b)] = _spellings(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))
             return got
 
-        for c in self._compiled:  # knowledge-base order
+        for c, could in zip(self._compiled, can_start, strict=True):  # knowledge-base order
             # Only windows holding a sentence where this flag could start are checked.
-            hits = [i for i, fs in enumerate(plain) if any(c.could_start(f) for f in fs)]
+            hits = sorted(could)
             if not hits:
                 continue
             spans = {(i, i) for i in hits}
@@ -203,12 +288,12 @@ class Triage:
             last = len(ss) - 1
             for a, b in sorted(spans):
                 if c.nearby and any(
-                    self._within_clause(u, f)
+                    texts.may(u, f) and self._within_clause(u, f)
                     for u in c.nearby
                     for f in forms(max(0, a - 1), min(last, b + 1))
                 ):
                     continue
-                level = self._window_level(c, forms(a, b))
+                level = self._window_level(c, forms(a, b), texts)
                 if level is not None and (best is None or _RANK[level] < _RANK[best]):
                     best = level
                 if best == "emergency":
@@ -217,19 +302,22 @@ class Triage:
                 found.append((c.flag, best))
         return found
 
-    def _window_level(self, c: _Compiled, forms: set[str]) -> Urgency | None:
-        if any(self._within_clause(u, f) for u in c.unless for f in forms):
+    def _window_level(self, c: _Compiled, forms: set[str], seen: _Texts) -> Urgency | None:
+        if any(seen.may(u, f) and self._within_clause(u, f) for u in c.unless for f in forms):
             return None
-        texts = {_blank(c.ignore, f) for f in forms} if c.ignore else forms
-        hit = any(self._hit(p, f) for p in c.patterns for f in texts) or any(
-            all(any(self._hit(p, f) for f in texts) for p in combo) for combo in c.combos
+        texts = {seen.blank(c.ignore, f) for f in forms} if c.ignore else forms
+        hit = any(seen.may(p, f) and self._hit(p, f) for p in c.patterns for f in texts) or any(
+            all(any(seen.may(p, f) and self._hit(p, f) for f in texts) for p in combo)
+            for combo in c.combos
         )
-        return self._raised(c, c.flag.level, texts) if hit else None
+        return self._raised(c, c.flag.level, texts, seen) if hit else None
 
-    def _raised(self, c: _Compiled, level: Urgency, texts: set[str]) -> Urgency:
+    def _raised(self, c: _Compiled, level: Urgency, texts: set[str], seen: _Texts) -> Urgency:
         """`level`, raised by the flag's escalation patterns found in `texts`."""
         for up, patterns in c.escalate:
-            if _RANK[up] < _RANK[level] and any(self._hit(p, f) for p in patterns for f in texts):
+            if _RANK[up] < _RANK[level] and any(
+                seen.may(p, f) and self._hit(p, f) for p in patterns for f in texts
+            ):
                 level = up
         return level
 
@@ -289,9 +377,12 @@ class Triage:
         """The flag's level, raised by its escalation patterns anywhere in one window ("both
         legs" makes the model's leg-weakness flag an emergency)."""
         level: Urgency = c.flag.level
+        if not c.escalate:
+            return level
+        seen = _Texts(self._index)
         for window in windows(text):
             level = self._raised(
-                c, level, {clean(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))}
+                c, level, {clean(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))}, seen
             )
         return level
 
