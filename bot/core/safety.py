@@ -108,6 +108,8 @@ class _Compiled:
     # Literal strings one of which any match of `anywhere` contains (bot.core.literals): a
     # substring test that skips most sentences before the regex runs. None: no such set.
     literals: frozenset[str] | None = None
+    # The most urgent level this flag can reach (its own, or one it escalates to).
+    top: Urgency = "emergency"
 
     def could_start(self, text: str) -> bool:
         if self.literals is not None and not any(lit in text for lit in self.literals):
@@ -225,6 +227,7 @@ class Triage:
                 tuple((e.level, comp(e.patterns)) for e in rf.escalate),
                 re.compile("|".join(f"(?:{p.pattern})" for p in starts)),
                 prefilter(starts),
+                min((rf.level, *(e.level for e in rf.escalate)), key=_RANK.__getitem__),
             )
 
         compiled = tuple(prepare(rf) for rf in safety.red_flags)
@@ -287,34 +290,40 @@ class Triage:
             best: Urgency | None = None
             last = len(ss) - 1
             for a, b in sorted(spans):
+                level = self._window_level(c, forms(a, b), texts)
+                if level is None or (best is not None and _RANK[level] >= _RANK[best]):
+                    continue  # (the exceptions are read only where they would change something)
                 if c.nearby and any(
                     texts.may(u, f) and self._within_clause(u, f)
                     for u in c.nearby
                     for f in forms(max(0, a - 1), min(last, b + 1))
                 ):
                     continue
-                level = self._window_level(c, forms(a, b), texts)
-                if level is not None and (best is None or _RANK[level] < _RANK[best]):
-                    best = level
-                if best == "emergency":
+                best = level
+                if best == c.top:  # no later window can raise it
                     break
             if best is not None:
                 found.append((c.flag, best))
         return found
 
     def _window_level(self, c: _Compiled, forms: set[str], seen: _Texts) -> Urgency | None:
-        if any(seen.may(u, f) and self._within_clause(u, f) for u in c.unless for f in forms):
-            return None
         texts = {seen.blank(c.ignore, f) for f in forms} if c.ignore else forms
         hit = any(seen.may(p, f) and self._hit(p, f) for p in c.patterns for f in texts) or any(
             all(any(seen.may(p, f) and self._hit(p, f) for f in texts) for p in combo)
             for combo in c.combos
         )
-        return self._raised(c, c.flag.level, texts, seen) if hit else None
+        # An exception in the window silences the flag there; read only when the flag fired.
+        if not hit or any(
+            seen.may(u, f) and self._within_clause(u, f) for u in c.unless for f in forms
+        ):
+            return None
+        return self._raised(c, c.flag.level, texts, seen)
 
     def _raised(self, c: _Compiled, level: Urgency, texts: set[str], seen: _Texts) -> Urgency:
         """`level`, raised by the flag's escalation patterns found in `texts`."""
         for up, patterns in c.escalate:
+            if level == c.top:
+                break
             if _RANK[up] < _RANK[level] and any(
                 seen.may(p, f) and self._hit(p, f) for p in patterns for f in texts
             ):
