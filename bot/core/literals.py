@@ -103,18 +103,14 @@ class Scanner:
         known = set(words)
         # The longest string found at a position -> every string that starts there.
         self._prefixes = {
-            w: tuple(w[:k] for k in range(1, len(w) + 1) if w[:k] in known) for w in words
+            w: frozenset(w[:k] for k in range(1, len(w) + 1) if w[:k] in known) for w in words
         }
 
     def present(self, text: str) -> set[str]:
         """The strings that occur in `text`."""
-        out: set[str] = set()
         if self._pattern is None:
-            return out
-        longest = {m.group(1) for m in self._pattern.finditer(text)}
-        for w in longest:
-            out.update(self._prefixes[w])
-        return out
+            return set()
+        return set().union(*map(self._prefixes.__getitem__, set(self._pattern.findall(text))))
 
 
 def _trie(node: dict[str, Any]) -> str:

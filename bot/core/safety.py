@@ -130,27 +130,30 @@ def _blank(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
 
 
 class _Index:
-    """Every rule pattern by the literal strings one of which any match of it contains."""
+    """Every rule pattern's required literal strings (one of which any match contains), one
+    scanner for them all, and the patterns a flag can start with by those strings."""
 
-    def __init__(self, patterns: list[re.Pattern[str]]) -> None:
-        by_literal: dict[str, set[re.Pattern[str]]] = {}
-        free: set[re.Pattern[str]] = set()
-        for p in patterns:
+    def __init__(self, patterns: list[re.Pattern[str]], starts: list[re.Pattern[str]]) -> None:
+        self.needs: dict[re.Pattern[str], frozenset[str] | None] = {}
+        for p in (*patterns, *starts):
             lits = required(p)
-            if lits is None or "" in lits:
-                free.add(p)  # no known requirement: always a candidate
-            else:
-                for lit in lits:
-                    by_literal.setdefault(lit, set()).add(p)
-        self._scanner = Scanner(set(by_literal))
-        self._by_literal = {lit: frozenset(ps) for lit, ps in by_literal.items()}
+            self.needs[p] = None if lits is None or "" in lits else lits
+        self.scanner = Scanner(set().union(*(v for v in self.needs.values() if v is not None)))
+        by_literal: dict[str, set[re.Pattern[str]]] = {}
+        free: set[re.Pattern[str]] = set()  # no known requirement: always a candidate
+        for p in starts:
+            lits = self.needs[p]
+            for lit in lits or ():
+                by_literal.setdefault(lit, set()).add(p)
+            if lits is None:
+                free.add(p)
+        self._starts_by = {lit: frozenset(ps) for lit, ps in by_literal.items()}
         self._free = frozenset(free)
 
-    def candidates(self, text: str) -> frozenset[re.Pattern[str]]:
-        found = self._scanner.present(text)
-        if not found:
-            return self._free
-        return self._free.union(*(self._by_literal[lit] for lit in found))
+    def starts(self, found: set[str]) -> frozenset[re.Pattern[str]]:
+        """The start patterns whose requirement the strings `found` in a text meet."""
+        by = self._starts_by
+        return self._free.union(*(by[lit] for lit in found if lit in by))
 
 
 class _Texts:
@@ -159,26 +162,31 @@ class _Texts:
     a text cannot match it, so it is not run. Only a shortcut: every decision is the one the
     pattern itself would give."""
 
-    __slots__ = ("_index", "_seen")
+    __slots__ = ("_index", "_needs", "_scan", "_seen")
 
     def __init__(self, index: _Index) -> None:
-        self._index = index
-        self._seen: dict[str, frozenset[re.Pattern[str]]] = {}
+        self._index, self._needs, self._scan = index, index.needs, index.scanner.present
+        self._seen: dict[str, set[str]] = {}
 
-    def candidates(self, text: str) -> frozenset[re.Pattern[str]]:
-        """The patterns that could match `text`: those whose required strings occur in it, and
-        those that require none."""
+    def found(self, text: str) -> set[str]:
         got = self._seen.get(text)
         if got is None:
-            got = self._seen[text] = self._index.candidates(text)
+            got = self._seen[text] = self._scan(text)
         return got
+
+    def starts(self, text: str) -> frozenset[re.Pattern[str]]:
+        """The patterns flags start with that could match `text`."""
+        return self._index.starts(self.found(text))
 
     def may(self, pattern: re.Pattern[str], text: str) -> bool:
         """False only when `pattern` cannot match `text`."""
+        lits = self._needs[pattern]
+        if lits is None:
+            return True
         got = self._seen.get(text)
         if got is None:
-            got = self._seen[text] = self._index.candidates(text)
-        return pattern in got
+            got = self._seen[text] = self._scan(text)
+        return not lits.isdisjoint(got)
 
     def blank(self, patterns: tuple[re.Pattern[str], ...], text: str) -> str:
         """`_blank(patterns, text)`, skipping the idioms that cannot occur."""
@@ -200,7 +208,7 @@ class Triage:
     _gate: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
     # Every rule pattern by its required literal strings; and per pattern a flag can start with,
     # the positions in `_compiled` of the flags it starts.
-    _index: _Index = field(default_factory=lambda: _Index([]))
+    _index: _Index = field(default_factory=lambda: _Index([], []))
     _starts: dict[re.Pattern[str], tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -243,7 +251,8 @@ class Triage:
                 if k not in starts.get(p, ()):
                     starts[p] = (*starts.get(p, ()), k)
         by_id = {c.flag.id: c for c in compiled}
-        return cls(safety, compiled, negs, model, by_id, gate, _Index(every), starts)
+        index = _Index(every, list(starts))
+        return cls(safety, compiled, negs, model, by_id, gate, index, starts)
 
     # ------------------------------------------------------------------ rules
 
@@ -265,7 +274,7 @@ class Triage:
         can_start: list[set[int]] = [set() for _ in self._compiled]
         for i, fs in enumerate(plain):
             for f in fs:
-                for p in texts.candidates(f):
+                for p in texts.starts(f):
                     ks = [k for k in starts.get(p, ()) if i not in can_start[k]]
                     if ks and p.search(f):
                         for k in ks:

@@ -52,12 +52,23 @@ _NEGATORS = frozenset(
 _CLAUSES = re.compile(r"[,.;:!?()\n\u2013\u2014]+|\s-+\s|\bbut\b")
 
 
+_APOSTROPHES = re.compile(r"['’`´]")
+_NON_WORD = re.compile(r"[^\w]+|_")
+
+
+def _clean_words(clause: str) -> list[str]:
+    """`clean(clause).split()`; an ASCII clause, already lowercase, needs no Unicode folding."""
+    if clause.isascii():
+        return _NON_WORD.sub(" ", _APOSTROPHES.sub("", clause)).split()
+    return clean(clause).split()
+
+
 def _marked_words(text: str) -> list[str]:
     """Words of clean text; those after a negator in the same clause carry a "!" mark."""
     out: list[str] = []
     for clause in _CLAUSES.split(text[:MAX_WINDOW_CHARS].lower()):
         negated = False
-        for w in clean(clause).split():
+        for w in _clean_words(clause):
             out.append(f"!{w}" if negated else w)
             negated = negated or w in _NEGATORS
     return out
@@ -96,6 +107,8 @@ class TriageModel:
     classes: tuple[str, ...]
     meta: dict[str, object]
     _grams: dict[str, tuple[int, ...]] = field(default_factory=dict)  # word -> n-gram ids
+    # A marked word -> the ids of its features but bigrams, in any order (`_ids_any_order`).
+    _word_ids: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> TriageModel:
@@ -140,6 +153,28 @@ class TriageModel:
                 out.append(i)
         return out
 
+    def _ids_any_order(self, marked: list[str]) -> list[int]:
+        """The multiset of `_ids(marked)` in another order (one cached lookup per word): for
+        `score_sentences`, which sorts them."""
+        out: list[int] = []
+        vocab, cache = self.vocabulary, self._word_ids
+        for w in marked:
+            ids = cache.get(w)
+            if ids is None:
+                if len(cache) >= MAX_CACHED_WORDS:
+                    cache.clear()
+                got: list[int] = []
+                if not w.startswith("!"):  # a denied word counts only as a marked word
+                    got = [i for g in _char_grams(w) if (i := vocab.get(g)) is not None]
+                if len(w) > 1 and (i := vocab.get(f"w:{w}")) is not None:
+                    got.append(i)
+                ids = cache[w] = tuple(got)
+            out.extend(ids)
+        for a, b in itertools.pairwise(marked):
+            if (i := vocab.get(f"w:{a} {b}")) is not None:
+                out.append(i)
+        return out
+
     def _softmax(self, counts: Counter[int]) -> npt.NDArray[np.float64]:
         logits = self.intercept.astype(np.float64)
         if counts:
@@ -166,7 +201,7 @@ class TriageModel:
         if not sentences:
             return 0.0, None
         marked = [_marked_words(s) for s in sentences]
-        per = [np.asarray(self._ids(m), dtype=np.int64) for m in marked]
+        per = [np.asarray(self._ids_any_order(m), dtype=np.int64) for m in marked]
         n, vocab = len(per), self.vocabulary
         windows = 2 * n - 1  # window k < n is sentence k; n + k is sentences k and k + 1
         joins = np.full(max(n - 1, 0), -1, dtype=np.int64)
