@@ -190,9 +190,12 @@ class _Texts:
 
     def blank(self, patterns: tuple[re.Pattern[str], ...], text: str) -> str:
         """`_blank(patterns, text)`, skipping the idioms that cannot occur."""
+        needs, found = self._needs, self.found(text)
         for p in patterns:
-            if self.may(p, text):
-                text = p.sub(" xidiomx ", text)
+            if (lits := needs[p]) is None or not lits.isdisjoint(found):
+                changed = p.sub(" xidiomx ", text)
+                if changed != text:
+                    text, found = changed, self.found(changed)
         return text
 
 
@@ -317,10 +320,33 @@ class Triage:
 
     def _window_level(self, c: _Compiled, forms: set[str], seen: _Texts) -> Urgency | None:
         texts = {seen.blank(c.ignore, f) for f in forms} if c.ignore else forms
-        hit = any(seen.may(p, f) and self._hit(p, f) for p in c.patterns for f in texts) or any(
-            all(any(seen.may(p, f) and self._hit(p, f) for f in texts) for p in combo)
-            for combo in c.combos
+        needs = self._index.needs
+        # (The same tests as `seen.may(p, f) and self._hit(p, f)`, the set test inlined.)
+        read = [(f, seen.found(f)) for f in texts]
+        hit = any(
+            self._hit(p, f)
+            for f, found in read
+            for p in c.patterns
+            if (lits := needs[p]) is None or not lits.isdisjoint(found)
         )
+        if not hit and c.combos:
+            # A combination one of whose groups cannot occur is not read at all.
+            founds = [fd for _, fd in read]
+            hit = any(
+                all(
+                    any((lits := needs[p]) is None or not lits.isdisjoint(fd) for fd in founds)
+                    for p in combo
+                )
+                and all(
+                    any(
+                        self._hit(p, f)
+                        for f, found in read
+                        if (lits := needs[p]) is None or not lits.isdisjoint(found)
+                    )
+                    for p in combo
+                )
+                for combo in c.combos
+            )
         # An exception in the window silences the flag there; read only when the flag fired.
         if not hit or any(
             seen.may(u, f) and self._within_clause(u, f) for u in c.unless for f in forms
