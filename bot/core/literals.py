@@ -78,3 +78,44 @@ def prefilter(patterns: list[re.Pattern[str]]) -> Literals | None:
             return None
         out |= lits
     return frozenset(out)
+
+
+class Scanner:
+    """Which of a fixed set of literal strings occur in a text, in one pass.
+
+    One regex, a trie of the strings inside a lookahead, is tried at every position of the text:
+    it finds the longest string starting there (siblings in the trie differ in their first
+    character, so it follows the text down one path; a longer string is tried before a shorter
+    one ends the match), and every other string starting there is a prefix of that one. Nothing
+    in it repeats, so a position costs at most the longest string's length: linear time.
+    """
+
+    def __init__(self, strings: set[str] | frozenset[str]) -> None:
+        words = sorted(s for s in strings if s)
+        trie: dict[str, Any] = {}
+        for w in words:
+            node = trie
+            for ch in w:
+                node = node.setdefault(ch, {})
+            node[""] = {}
+        body = _trie(trie)
+        self._pattern = re.compile(f"(?=({body}))") if words else None
+        known = set(words)
+        # The longest string found at a position -> every string that starts there.
+        self._prefixes = {
+            w: frozenset(w[:k] for k in range(1, len(w) + 1) if w[:k] in known) for w in words
+        }
+
+    def present(self, text: str) -> set[str]:
+        """The strings that occur in `text`."""
+        if self._pattern is None:
+            return set()
+        return set().union(*map(self._prefixes.__getitem__, set(self._pattern.findall(text))))
+
+
+def _trie(node: dict[str, Any]) -> str:
+    alts = [re.escape(ch) + _trie(sub) for ch, sub in sorted(node.items()) if ch]
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return f"(?:{body})?" if "" in node else body

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-from bot.core.literals import prefilter
+from bot.core.literals import Scanner, prefilter, required
 from bot.core.text import clean
 from bot.kb import URGENCIES, RedFlag, Safety, Urgency
 
@@ -108,6 +108,8 @@ class _Compiled:
     # Literal strings one of which any match of `anywhere` contains (bot.core.literals): a
     # substring test that skips most sentences before the regex runs. None: no such set.
     literals: frozenset[str] | None = None
+    # The most urgent level this flag can reach (its own, or one it escalates to).
+    top: Urgency = "emergency"
 
     def could_start(self, text: str) -> bool:
         if self.literals is not None and not any(lit in text for lit in self.literals):
@@ -127,6 +129,76 @@ def _blank(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
     return text
 
 
+class _Index:
+    """Every rule pattern's required literal strings (one of which any match contains), one
+    scanner for them all, and the patterns a flag can start with by those strings."""
+
+    def __init__(self, patterns: list[re.Pattern[str]], starts: list[re.Pattern[str]]) -> None:
+        self.needs: dict[re.Pattern[str], frozenset[str] | None] = {}
+        for p in (*patterns, *starts):
+            lits = required(p)
+            self.needs[p] = None if lits is None or "" in lits else lits
+        self.scanner = Scanner(set().union(*(v for v in self.needs.values() if v is not None)))
+        by_literal: dict[str, set[re.Pattern[str]]] = {}
+        free: set[re.Pattern[str]] = set()  # no known requirement: always a candidate
+        for p in starts:
+            lits = self.needs[p]
+            for lit in lits or ():
+                by_literal.setdefault(lit, set()).add(p)
+            if lits is None:
+                free.add(p)
+        self._starts_by = {lit: frozenset(ps) for lit, ps in by_literal.items()}
+        self._free = frozenset(free)
+
+    def starts(self, found: set[str]) -> frozenset[re.Pattern[str]]:
+        """The start patterns whose requirement the strings `found` in a text meet."""
+        by = self._starts_by
+        return self._free.union(*(by[lit] for lit in found if lit in by))
+
+
+class _Texts:
+    """The literal strings present in each text one message's triage reads, found once per text
+    by one scan (bot.core.literals.Scanner): a pattern none of whose required strings occurs in
+    a text cannot match it, so it is not run. Only a shortcut: every decision is the one the
+    pattern itself would give."""
+
+    __slots__ = ("_index", "_needs", "_scan", "_seen")
+
+    def __init__(self, index: _Index) -> None:
+        self._index, self._needs, self._scan = index, index.needs, index.scanner.present
+        self._seen: dict[str, set[str]] = {}
+
+    def found(self, text: str) -> set[str]:
+        got = self._seen.get(text)
+        if got is None:
+            got = self._seen[text] = self._scan(text)
+        return got
+
+    def starts(self, text: str) -> frozenset[re.Pattern[str]]:
+        """The patterns flags start with that could match `text`."""
+        return self._index.starts(self.found(text))
+
+    def may(self, pattern: re.Pattern[str], text: str) -> bool:
+        """False only when `pattern` cannot match `text`."""
+        lits = self._needs[pattern]
+        if lits is None:
+            return True
+        got = self._seen.get(text)
+        if got is None:
+            got = self._seen[text] = self._scan(text)
+        return not lits.isdisjoint(got)
+
+    def blank(self, patterns: tuple[re.Pattern[str], ...], text: str) -> str:
+        """`_blank(patterns, text)`, skipping the idioms that cannot occur."""
+        needs, found = self._needs, self.found(text)
+        for p in patterns:
+            if (lits := needs[p]) is None or not lits.isdisjoint(found):
+                changed = p.sub(" xidiomx ", text)
+                if changed != text:
+                    text, found = changed, self.found(changed)
+        return text
+
+
 @dataclass(frozen=True, slots=True)
 class Triage:
     """Red-flag rules of the knowledge base, plus the learned model when one is given."""
@@ -137,6 +209,10 @@ class Triage:
     model: Scorer | None = None
     _by_id: dict[str, _Compiled] = field(default_factory=dict)
     _gate: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
+    # Every rule pattern by its required literal strings; and per pattern a flag can start with,
+    # the positions in `_compiled` of the flags it starts.
+    _index: _Index = field(default_factory=lambda: _Index([], []))
+    _starts: dict[re.Pattern[str], tuple[int, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, safety: Safety, model: Scorer | None = None) -> Triage:
@@ -162,13 +238,24 @@ class Triage:
                 tuple((e.level, comp(e.patterns)) for e in rf.escalate),
                 re.compile("|".join(f"(?:{p.pattern})" for p in starts)),
                 prefilter(starts),
+                min((rf.level, *(e.level for e in rf.escalate)), key=_RANK.__getitem__),
             )
 
         compiled = tuple(prepare(rf) for rf in safety.red_flags)
         negs = frozenset(clean(n) for n in safety.negations if clean(n))
         m = safety.model
         gate = (comp(m.ignore), comp(m.needs)) if m else ((), ())
-        return cls(safety, compiled, negs, model, {c.flag.id: c for c in compiled}, gate)
+        every: list[re.Pattern[str]] = []
+        starts: dict[re.Pattern[str], tuple[int, ...]] = {}
+        for k, c in enumerate(compiled):
+            every += [*c.patterns, *(p for g in c.combos for p in g), *c.ignore, *c.unless]
+            every += [*c.nearby, *(p for _, ps in c.escalate for p in ps)]
+            for p in (*c.patterns, *(g[0] for g in c.combos if g)):
+                if k not in starts.get(p, ()):
+                    starts[p] = (*starts.get(p, ()), k)
+        by_id = {c.flag.id: c for c in compiled}
+        index = _Index(every, list(starts))
+        return cls(safety, compiled, negs, model, by_id, gate, index, starts)
 
     # ------------------------------------------------------------------ rules
 
@@ -182,6 +269,19 @@ class Triage:
         found: list[tuple[RedFlag, Urgency]] = []
         ss = sentences(_DENIED.sub(" ", text))
         plain = [_spellings(x) for x in ss]
+        texts = _Texts(self._index)
+        # Per flag, the sentences where it could start (what `could_start` tells of one of the
+        # sentence's spellings): each pattern a flag starts with is searched only in the
+        # spellings that hold one of its literals, and only until it has matched there.
+        starts = self._starts
+        can_start: list[set[int]] = [set() for _ in self._compiled]
+        for i, fs in enumerate(plain):
+            for f in fs:
+                for p in texts.starts(f):
+                    ks = [k for k in starts.get(p, ()) if i not in can_start[k]]
+                    if ks and p.search(f):
+                        for k in ks:
+                            can_start[k].add(i)
         # A window's two spellings, made once and shared by every flag that looks at it.
         cache: dict[tuple[int, int], set[str]] = {}
 
@@ -192,9 +292,9 @@ class Triage:
                 got = cache[(a, b)] = _spellings(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))
             return got
 
-        for c in self._compiled:  # knowledge-base order
+        for c, could in zip(self._compiled, can_start, strict=True):  # knowledge-base order
             # Only windows holding a sentence where this flag could start are checked.
-            hits = [i for i, fs in enumerate(plain) if any(c.could_start(f) for f in fs)]
+            hits = sorted(could)
             if not hits:
                 continue
             spans = {(i, i) for i in hits}
@@ -202,34 +302,66 @@ class Triage:
             best: Urgency | None = None
             last = len(ss) - 1
             for a, b in sorted(spans):
+                level = self._window_level(c, forms(a, b), texts)
+                if level is None or (best is not None and _RANK[level] >= _RANK[best]):
+                    continue  # (the exceptions are read only where they would change something)
                 if c.nearby and any(
-                    self._within_clause(u, f)
+                    texts.may(u, f) and self._within_clause(u, f)
                     for u in c.nearby
                     for f in forms(max(0, a - 1), min(last, b + 1))
                 ):
                     continue
-                level = self._window_level(c, forms(a, b))
-                if level is not None and (best is None or _RANK[level] < _RANK[best]):
-                    best = level
-                if best == "emergency":
+                best = level
+                if best == c.top:  # no later window can raise it
                     break
             if best is not None:
                 found.append((c.flag, best))
         return found
 
-    def _window_level(self, c: _Compiled, forms: set[str]) -> Urgency | None:
-        if any(self._within_clause(u, f) for u in c.unless for f in forms):
-            return None
-        texts = {_blank(c.ignore, f) for f in forms} if c.ignore else forms
-        hit = any(self._hit(p, f) for p in c.patterns for f in texts) or any(
-            all(any(self._hit(p, f) for f in texts) for p in combo) for combo in c.combos
+    def _window_level(self, c: _Compiled, forms: set[str], seen: _Texts) -> Urgency | None:
+        texts = {seen.blank(c.ignore, f) for f in forms} if c.ignore else forms
+        needs = self._index.needs
+        # (The same tests as `seen.may(p, f) and self._hit(p, f)`, the set test inlined.)
+        read = [(f, seen.found(f)) for f in texts]
+        hit = any(
+            self._hit(p, f)
+            for f, found in read
+            for p in c.patterns
+            if (lits := needs[p]) is None or not lits.isdisjoint(found)
         )
-        return self._raised(c, c.flag.level, texts) if hit else None
+        if not hit and c.combos:
+            # A combination one of whose groups cannot occur is not read at all.
+            founds = [fd for _, fd in read]
+            hit = any(
+                all(
+                    any((lits := needs[p]) is None or not lits.isdisjoint(fd) for fd in founds)
+                    for p in combo
+                )
+                and all(
+                    any(
+                        self._hit(p, f)
+                        for f, found in read
+                        if (lits := needs[p]) is None or not lits.isdisjoint(found)
+                    )
+                    for p in combo
+                )
+                for combo in c.combos
+            )
+        # An exception in the window silences the flag there; read only when the flag fired.
+        if not hit or any(
+            seen.may(u, f) and self._within_clause(u, f) for u in c.unless for f in forms
+        ):
+            return None
+        return self._raised(c, c.flag.level, texts, seen)
 
-    def _raised(self, c: _Compiled, level: Urgency, texts: set[str]) -> Urgency:
+    def _raised(self, c: _Compiled, level: Urgency, texts: set[str], seen: _Texts) -> Urgency:
         """`level`, raised by the flag's escalation patterns found in `texts`."""
         for up, patterns in c.escalate:
-            if _RANK[up] < _RANK[level] and any(self._hit(p, f) for p in patterns for f in texts):
+            if level == c.top:
+                break
+            if _RANK[up] < _RANK[level] and any(
+                seen.may(p, f) and self._hit(p, f) for p in patterns for f in texts
+            ):
                 level = up
         return level
 
@@ -289,9 +421,12 @@ class Triage:
         """The flag's level, raised by its escalation patterns anywhere in one window ("both
         legs" makes the model's leg-weakness flag an emergency)."""
         level: Urgency = c.flag.level
+        if not c.escalate:
+            return level
+        seen = _Texts(self._index)
         for window in windows(text):
             level = self._raised(
-                c, level, {clean(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))}
+                c, level, {clean(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))}, seen
             )
         return level
 

@@ -52,12 +52,23 @@ _NEGATORS = frozenset(
 _CLAUSES = re.compile(r"[,.;:!?()\n\u2013\u2014]+|\s-+\s|\bbut\b")
 
 
+_APOSTROPHES = re.compile(r"['’`´]")
+_NON_WORD = re.compile(r"[^\w]+|_")
+
+
+def _clean_words(clause: str) -> list[str]:
+    """`clean(clause).split()`; an ASCII clause, already lowercase, needs no Unicode folding."""
+    if clause.isascii():
+        return _NON_WORD.sub(" ", _APOSTROPHES.sub("", clause)).split()
+    return clean(clause).split()
+
+
 def _marked_words(text: str) -> list[str]:
     """Words of clean text; those after a negator in the same clause carry a "!" mark."""
     out: list[str] = []
     for clause in _CLAUSES.split(text[:MAX_WINDOW_CHARS].lower()):
         negated = False
-        for w in clean(clause).split():
+        for w in _clean_words(clause):
             out.append(f"!{w}" if negated else w)
             negated = negated or w in _NEGATORS
     return out
@@ -96,6 +107,8 @@ class TriageModel:
     classes: tuple[str, ...]
     meta: dict[str, object]
     _grams: dict[str, tuple[int, ...]] = field(default_factory=dict)  # word -> n-gram ids
+    # A marked word -> the ids of its features but bigrams, as int64 bytes (`_ids_array`).
+    _word_ids: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> TriageModel:
@@ -140,6 +153,29 @@ class TriageModel:
                 out.append(i)
         return out
 
+    def _ids_array(self, marked: list[str]) -> npt.NDArray[np.int64]:
+        """The multiset of `_ids(marked)` in another order, as an array (each word's ids are
+        looked up once and cached as bytes): for `score_sentences`, which sorts them."""
+        vocab, cache = self.vocabulary, self._word_ids
+        chunks: list[bytes] = []
+        for w in marked:
+            ids = cache.get(w)
+            if ids is None:
+                if len(cache) >= MAX_CACHED_WORDS:
+                    cache.clear()
+                got: list[int] = []
+                if not w.startswith("!"):  # a denied word counts only as a marked word
+                    got = [i for g in _char_grams(w) if (i := vocab.get(g)) is not None]
+                if len(w) > 1 and (i := vocab.get(f"w:{w}")) is not None:
+                    got.append(i)
+                ids = cache[w] = np.array(got, dtype=np.int64).tobytes()
+            chunks.append(ids)
+        pairs = [
+            i for a, b in itertools.pairwise(marked) if (i := vocab.get(f"w:{a} {b}")) is not None
+        ]
+        chunks.append(np.array(pairs, dtype=np.int64).tobytes())
+        return np.frombuffer(b"".join(chunks), dtype=np.int64)
+
     def _softmax(self, counts: Counter[int]) -> npt.NDArray[np.float64]:
         logits = self.intercept.astype(np.float64)
         if counts:
@@ -166,7 +202,7 @@ class TriageModel:
         if not sentences:
             return 0.0, None
         marked = [_marked_words(s) for s in sentences]
-        per = [np.asarray(self._ids(m), dtype=np.int64) for m in marked]
+        per = [self._ids_array(m) for m in marked]
         n, vocab = len(per), self.vocabulary
         windows = 2 * n - 1  # window k < n is sentence k; n + k is sentences k and k + 1
         joins = np.full(max(n - 1, 0), -1, dtype=np.int64)
@@ -189,7 +225,9 @@ class TriageModel:
             w_of, f_of = uniq // size, uniq % size
             vals = (1.0 + np.log(merged)) * self.idf[f_of]
             norms = np.sqrt(np.bincount(w_of, weights=vals * vals, minlength=windows))
-            contrib = (vals / norms[w_of])[:, None] * self.coef[f_of]
+            # The same products as (vals / norms)[:, None] * coef[f_of], in place.
+            contrib = self.coef.take(f_of, axis=0).astype(np.float64)
+            contrib *= (vals / norms[w_of])[:, None]
             starts = np.flatnonzero(np.r_[True, w_of[1:] != w_of[:-1]])
             logits[w_of[starts]] += np.add.reduceat(contrib, starts, axis=0)
         e = np.exp(logits - logits.max(axis=1, keepdims=True))

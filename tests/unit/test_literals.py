@@ -3,6 +3,7 @@ and the batched model scores every window exactly as one at a time."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -71,3 +72,40 @@ def triage() -> safety.Triage:
     from bot.app import build_dialogue
 
     return build_dialogue().triage
+
+
+def test_scanner_finds_exactly_the_strings_a_substring_test_finds() -> None:
+    from bot.core.literals import Scanner
+
+    strings = {"pain", "pain ", "ain", "back pain", "es", " by ", "numb", "b", "x"}
+    scanner = Scanner(strings)
+    for text in [*_texts()[::5], "", "back pain by the sea", "painpain", "numbness by "]:
+        t = text.lower()
+        assert scanner.present(t) == {s for s in strings if s in t}, t
+    assert Scanner(set()).present("anything") == set()
+
+
+def test_rule_scanner_agrees_with_substring_tests(triage: safety.Triage) -> None:
+    index = triage._index
+    strings = set().union(*(v for v in index.needs.values() if v is not None))
+    for t in _texts()[::3]:
+        for s in safety.sentences(t):
+            for f in safety._spellings(s):
+                assert index.scanner.present(f) == {x for x in strings if x in f}
+
+
+def test_every_rule_pattern_matches_only_where_its_literals_occur(triage: safety.Triage) -> None:
+    """The per-pattern prefilter triage uses on sentences and on windows is sound."""
+    texts = []
+    for t in _texts()[::2]:
+        ss = safety.sentences(t)
+        texts += [f for s in ss for f in safety._spellings(s)]
+        for a, b in itertools.pairwise(ss):
+            window = safety._CLAUSE_BREAK.sub(f" {safety._CLAUSE} ", f"{a} {b}".lower())
+            texts += list(safety._spellings(window))
+    for p, lits in triage._index.needs.items():
+        if lits is None:
+            continue
+        for f in texts:
+            if p.search(f):
+                assert any(x in f for x in lits), (p.pattern, f)
