@@ -21,12 +21,12 @@ from bot.core.ports import Store
 from bot.core.triage_model import TriageModel
 from bot.errors import ConfigError
 from bot.kb import KnowledgeBase
-from bot.metrics import Metrics
 from bot.storage.memory import MemoryStore
 
 if TYPE_CHECKING:
     from bot.adapters.base import Adapter, Handler
     from bot.health import HealthServer
+    from bot.metrics import Metrics
     from bot.storage.store import SqlStore
 
 logger = logging.getLogger(__name__)
@@ -159,6 +159,7 @@ async def run_platforms(
     (or until `stop` is set, for tests and embedding). With HEALTH_PORT set, /healthz and
     /metrics are served for the whole run (`on_health` gets the server once it listens)."""
     from bot.health import HealthServer, engine_probe
+    from bot.metrics import Metrics  # prometheus_client: not needed by `backbot ask`
     from bot.scheduler import ReminderScheduler
 
     metrics = metrics if metrics is not None else Metrics()

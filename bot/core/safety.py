@@ -103,13 +103,24 @@ class _Compiled:
     nearby: tuple[re.Pattern[str], ...]  # `unless_nearby`: read over the window ± 1 sentence
     escalate: tuple[tuple[Urgency, tuple[re.Pattern[str], ...]], ...]
     # Any pattern, or the first group of any combination: a flag whose `anywhere` finds nothing
-    # in the whole message cannot fire in any window, so its windows are never checked.
-    anywhere: re.Pattern[str]
+    # in the whole message cannot fire in any window, so its windows are never checked. Built
+    # from `starts` on first use (see `anywhere`): one large alternation per flag cost ~60 ms
+    # of every start, and most messages never get past the literals to need it.
+    starts: tuple[re.Pattern[str], ...]
     # Literal strings one of which any match of `anywhere` contains (bot.core.literals): a
     # substring test that skips most sentences before the regex runs. None: no such set.
     literals: frozenset[str] | None = None
     # The most urgent level this flag can reach (its own, or one it escalates to).
     top: Urgency = "emergency"
+    _anywhere: list[re.Pattern[str]] = field(  # filled once, on first use
+        default_factory=list, compare=False, repr=False
+    )
+
+    @property
+    def anywhere(self) -> re.Pattern[str]:
+        if not self._anywhere:
+            self._anywhere.append(re.compile("|".join(f"(?:{p.pattern})" for p in self.starts)))
+        return self._anywhere[0]
 
     def could_start(self, text: str) -> bool:
         if self.literals is not None and not any(lit in text for lit in self.literals):
@@ -236,7 +247,7 @@ class Triage:
                 comp(rf.unless),
                 comp(rf.unless_nearby),
                 tuple((e.level, comp(e.patterns)) for e in rf.escalate),
-                re.compile("|".join(f"(?:{p.pattern})" for p in starts)),
+                tuple(starts),
                 prefilter(starts),
                 min((rf.level, *(e.level for e in rf.escalate)), key=_RANK.__getitem__),
             )
