@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import warnings
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import telegram
@@ -55,6 +56,7 @@ from bot.core.types import Address, Button, Incoming, Kind, Reply
 from bot.errors import Blocked, ConfigError, RateLimited, SendError, TransientError
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PLATFORM = "telegram"
 APOLOGY = "Sorry, something went wrong on my side. Please try again."
@@ -65,6 +67,7 @@ CALLBACK_DATA_BYTES = 64
 SHORT_LABEL = 18  # labels up to this many characters go two to a row
 # Answers end with source links; a preview card of the source would bury the answer.
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+NO_PREVIEW_JSON = json.dumps(NO_PREVIEW.to_dict())
 TYPING_AFTER = 0.4  # seconds without an answer before showing "typing…"
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 # Measured with tests/bench/bench_telegram.py (2,000 queued updates, fake Bot API in another
@@ -92,13 +95,37 @@ def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
     keys = [InlineKeyboardButton(b.label, callback_data=callback_data(b.action)) for b in buttons]
+    return InlineKeyboardMarkup(_rows(keys, buttons))
+
+
+def _rows(keys: list[T], buttons: tuple[Button, ...]) -> list[list[T]]:
     per_row = 2 if all(len(b.label) <= SHORT_LABEL for b in buttons) else 1
-    return InlineKeyboardMarkup([keys[i : i + per_row] for i in range(0, len(keys), per_row)])
+    return [keys[i : i + per_row] for i in range(0, len(keys), per_row)]
+
+
+def keyboard_json(buttons: tuple[Button, ...]) -> str | None:
+    """`keyboard(buttons)` as the JSON the Bot API receives, built without PTB's objects."""
+    if not buttons:
+        return None
+    keys = [{"text": b.label, "callback_data": callback_data(b.action)} for b in buttons]
+    return json.dumps({"inline_keyboard": _rows(keys, buttons)}, ensure_ascii=False)
+
+
+async def send_text(bot: telegram.Bot, chat_id: int | str, html: str, markup: str | None) -> None:
+    """sendMessage (HTML, no link preview) without turning Telegram's answer into a Message
+    nobody reads: in tests/bench/bench_telegram.py (py-spy) `Bot.send_message` spent about a
+    quarter of its time in Message.de_json, and building the keyboard and preview objects only
+    to serialise them again was another few percent of each update. Same endpoint, same PTB
+    request path (rate limiter, error mapping, retries), so errors are PTB's as before."""
+    data: dict[str, object] = {"chat_id": chat_id, "text": html, "parse_mode": ParseMode.HTML}
+    data["link_preview_options"] = NO_PREVIEW_JSON
+    if markup is not None:
+        data["reply_markup"] = markup
+    await bot._post("sendMessage", data)
 
 
 async def deliver(bot: telegram.Bot, chat_id: int | str, reply: Reply) -> None:
     """Send one Reply: photo (with caption when short), text chunks, keyboard on the last one."""
-    markup = keyboard(reply.buttons)
     chunks = [to_telegram_html(c) for c in split_text(reply.text, CHUNK_LIMIT)]
     if reply.document is not None:
         name, content = reply.document
@@ -111,19 +138,13 @@ async def deliver(bot: telegram.Bot, chat_id: int | str, reply: Reply) -> None:
                 reply.image,
                 caption=caption,
                 parse_mode=ParseMode.HTML,
-                reply_markup=markup,
+                reply_markup=keyboard(reply.buttons),
             )
             return
         await bot.send_photo(chat_id, reply.image)
+    markup = keyboard_json(reply.buttons) if chunks else None
     for i, chunk in enumerate(chunks):
-        last = i == len(chunks) - 1
-        await bot.send_message(
-            chat_id,
-            chunk,
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup if last else None,
-            link_preview_options=NO_PREVIEW,
-        )
+        await send_text(bot, chat_id, chunk, markup if i == len(chunks) - 1 else None)
 
 
 def _retry_seconds(exc: RetryAfter) -> float:
