@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import Callable
@@ -148,6 +149,15 @@ async def housekeeping(store: SqlStore, every: float = HOUSEKEEPING_EVERY_S) -> 
         await asyncio.sleep(every)
 
 
+def settle() -> None:
+    """After start-up: collect once, then freeze what survives (the knowledge base, the models,
+    every module) out of the cyclic collector's way. Those objects live as long as the process;
+    without this each full collection walks them all again, one 144 ms pause in a 2,000-update
+    burst of tests/bench/bench_telegram.py (GC time in the burst 207 -> 41 ms with it)."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_platforms(
     settings: Settings,
     stop: asyncio.Event | None = None,
@@ -193,6 +203,7 @@ async def run_platforms(
                 await health.start()
                 if on_health is not None:
                     on_health(health)
+            settle()  # before the first update arrives: a full collection is a pause
             for a in adapters:
                 await a.start()
                 started.append(a)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.adapters.base import from_function
 from bot.adapters.telegram import TelegramAdapter
-from bot.app import build_dialogue
+from bot.app import build_dialogue, settle
 from bot.config import Settings
 from bot.core.types import Incoming, Reply
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -136,6 +136,7 @@ async def end_to_end(
     )
     adapter = TelegramAdapter(settings, from_function(handler), rate_limit=False)
     adapter.application.add_handler(TypeHandler(Update, finished), group=1)
+    settle()  # as `backbot run` does before its platforms start
     cpu = time.process_time()
     await adapter.start()
     try:
