@@ -223,6 +223,9 @@ class Retriever:
         # Arrays, so a query's overlap is summed in C (np.bincount), not one += per posting.
         self._postings = {t: np.array(ids, dtype=np.int32) for t, ids in postings.items()}
         self._topic_of = [c.topic for c in self._choices]
+        # Each phrasing's own weight, summed once here rather than for every shortlisted choice
+        # of every query (the same frozenset in the same order: the same float).
+        self._weight = [sum(self._idf[t] for t in c.toks) or 1.0 for c in self._choices]
         self._common = {t for t, d in df.items() if d > COMMON_DF * n and n > 50}
         # Topic level: all phrasings of a topic pooled, with IDF over topics.
         self._bags: dict[str, set[str]] = defaultdict(set)
@@ -354,7 +357,7 @@ class Retriever:
                 (
                     c.topic,
                     shared / q_weight,
-                    shared / (sum(self._idf[t] for t in c.toks) or 1.0),
+                    shared / self._weight[i],
                     fuzz.token_sort_ratio(q_text, c.text) / 100.0,
                     topic_cover[c.topic],
                 )
