@@ -70,11 +70,11 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 NO_PREVIEW_JSON = json.dumps(NO_PREVIEW.to_dict())
 TYPING_AFTER = 0.4  # seconds without an answer before showing "typing…"
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
-# Measured with tests/bench/bench_telegram.py (2,000 queued updates, fake Bot API in another
-# process, 2 cores shared with other jobs): over aiohttp (bot.adapters.telegram_http) an update
-# costs 2.0-2.9 ms of this process's CPU, core included (350-500 updates/s on a free core),
-# against 3.7-4.7 ms over PTB's httpx transport; wall clock, at a load average of 6 on 2 cores,
-# 234-274 updates/s against 129-152 for the same 2,000-update burst.
+# Measured with tests/bench/bench_telegram.py (fake Bot API in another process, 2 cores shared
+# with other jobs, 3 runs each): an update costs 0.9-1.1 ms of this process's CPU, core included
+# (900-1,100 updates/s on a free core); wall clock, 490-790 updates/s for a 2,000-update burst
+# and an in-burst p99 of 420-820 ms for 500 queued updates. Earlier, over PTB's httpx transport,
+# an update cost 3.7-4.7 ms against 2.0-2.9 ms over aiohttp (bot.adapters.telegram_http).
 # 32 updates at once over 8 keep-alive connections: far more than Telegram's ~30 messages/s.
 CONCURRENT_UPDATES = 32
 CONNECTIONS = 8
