@@ -100,6 +100,7 @@ T = TypeVar("T")
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/backbot.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_POOL, SQLITE_OVERFLOW = 3, 2  # connections kept, and extra ones under load
 SQLITE_BUSY_TIMEOUT_MS = 5000
 POSTGRES_CONNECT_TIMEOUT_S = 10.0
 RETRY_DELAY_S = 0.2
@@ -238,7 +239,11 @@ def create_engine(database_url: str, *, connect_args: dict[str, Any] | None = No
                     f"cannot reach the database at DATABASE_URL={mask_url(database_url)}: "
                     f"cannot create directory {path.parent}: {e.strerror or e}"
                 ) from e
-        engine = create_async_engine(url, connect_args=dict(connect_args or {}))
+        # SQLite runs one writer at a time: more than a few connections (each an aiosqlite
+        # thread with its own page cache; the default pool allows 15) only add lock waits and
+        # memory. Turns queue for a connection instead. (In-memory databases have one, static.)
+        pool = {} if path is None else {"pool_size": SQLITE_POOL, "max_overflow": SQLITE_OVERFLOW}
+        engine = create_async_engine(url, connect_args=dict(connect_args or {}), **pool)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
