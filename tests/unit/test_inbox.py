@@ -21,7 +21,7 @@ from bot.faq_edit import _check_then_replace, add_alternate, insert_alternate
 from bot.storage.memory import MemoryStore
 from tests.conftest import Chat
 
-CRACK = ("do copper bracelets help a bad back", "do copper bracelets help with back pain")
+CRACK = ("does cracking your back cause arthritis", "does cracking my back cause arthritis")
 MASSAGE = "will a tens machine help my back"
 
 
@@ -67,7 +67,7 @@ async def test_answered_questions_red_flags_and_screened_messages_are_not_record
 async def test_a_low_confidence_answer_is_recorded() -> None:
     store = MemoryStore()
     chat = Chat(build_dialogue(store))
-    [reply] = await chat.say("can cracking my back cause damage")
+    [reply] = await chat.say("is cracking my back harmful")
     assert reply.kind is Kind.FAQ and reply.score is not None and reply.score < 0.55
     [q] = recorded(store)
     assert q.reason == "low_confidence" and q.candidates[0].topic == reply.topic
