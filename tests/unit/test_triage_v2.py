@@ -292,3 +292,21 @@ async def test_a_doubted_rule_flag_is_not_lost_when_the_screening_was_just_asked
     [second] = await chat.say("mujhe bukhar hai aur kamar mein dard")
     assert second.kind is Kind.RED_FLAG and second.topic == "fever", second.text[:80]
     assert second.urgency == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        (
+            "my nan has osteoporosis and had a small slip in the kitchen, her back really hurts",
+            "urgent",
+        ),
+        ("beim Husten my back pain is extreme, viel schlimmer", "urgent"),
+        ("he fell out of a tree onto his back and it hurts in the middle", "emergency"),
+    ],
+)
+async def test_slips_falls_and_mixed_language_coughs_get_their_level(
+    chat: Chat, text: str, level: str
+) -> None:
+    replies = await chat.say(text)
+    assert kind_of(replies) == ("red_flag", level)
