@@ -310,3 +310,10 @@ async def test_slips_falls_and_mixed_language_coughs_get_their_level(
 ) -> None:
     replies = await chat.say(text)
     assert kind_of(replies) == ("red_flag", level)
+
+
+async def test_tagalog_both_legs_numb_is_caught(chat: Chat) -> None:
+    replies = await chat.say(
+        "sobrang sakit ng likod, parehong binti ko ay namamanhid since kahapon"
+    )
+    assert replies[0].kind in (Kind.RED_FLAG, Kind.SCREEN)
