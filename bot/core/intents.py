@@ -110,10 +110,24 @@ _HELP = re.compile(
 )
 
 
+LOOSE_MAX_WORDS = 15  # longer: "today" and the session word must be near each other
+_TODAY_WORDS = _TODAY.pattern.strip("\\b")
+_SESSION = _SESSION_WORDS.pattern.strip("\\b")
+_NEAR = re.compile(
+    rf"\b{_TODAY_WORDS}\b(?: \w+){{0,8}}? {_SESSION}\b|\b{_SESSION}\b(?: \w+){{0,8}}? {_TODAY_WORDS}\b"
+)
+
+
 def is_workout_request(t: str) -> bool:
     if any(p.search(t) for p in _WORKOUT):
         return True
-    return bool(_TODAY.search(t) and _SESSION_WORDS.search(t) and not _NOT_SESSION.search(t))
+    if not _TODAY.search(t) or _NOT_SESSION.search(t):
+        return False
+    # In a story, "doing" and "tonight" far apart are rarely one request ("my daughter is
+    # doing chemistry ... help her tonight").
+    if t.count(" ") < LOOSE_MAX_WORDS:
+        return bool(_SESSION_WORDS.search(t))
+    return bool(_NEAR.search(t))
 
 
 # "only got 10 minutes, quick back routine?", "a 15 min session", "short workout please"

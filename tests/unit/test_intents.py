@@ -428,3 +428,16 @@ def test_decoration_next_to_a_real_digit_is_ignored(text: str, score: int) -> No
 )
 def test_workout_requests_in_chat_words(text: str, wanted: bool) -> None:
     assert intents.is_workout_request(clean(text)) is wanted
+
+
+def test_a_long_story_is_a_workout_request_only_when_today_and_the_session_are_near() -> None:
+    story = (
+        "my son is doing his maths homework and is stuck on long division, i left school "
+        "twenty years ago and remember none of it, could you explain it so i can help him tonight"
+    )
+    assert not intents.is_workout_request(clean(story))
+    asked = (
+        "back at the gym after two years off with a new baby and a new job, im going tonight "
+        "and want to ease in with a back session, what should i do"
+    )
+    assert intents.is_workout_request(clean(asked))
