@@ -172,6 +172,8 @@ async def test_smalltalk(chat: Chat) -> None:
         ("good evening coach, hope the day treated you well", "greeting"),
         ("cheers, that was a big help 🙏", "thanks"),
         ("hey, are you a bot or a real person?", "who_are_you"),
+        ("is your name really backbot or what", "who_are_you"),
+        ("what should I call you?", "who_are_you"),
         ("haha you're really clever", "joke_or_chitchat"),
     ],
 )
