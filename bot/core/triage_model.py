@@ -81,35 +81,34 @@ _SENTENCE_MARK = "qxsentenceqx"
 
 
 def _marked_sentences(sentences: Sequence[str]) -> list[list[str]]:
-    """`[_marked_words(s) for s in sentences]`, cleaning every sentence in one pass when they are
-    all ASCII: sentence and clause breaks become marker words, so the words and the clauses they
-    fall in are the same; a break the join makes at a sentence's edge has no words after it in
-    that sentence, or none before it, so it changes no mark."""
-    joined = f" {_SENTENCE_MARK} ".join(s[:MAX_WINDOW_CHARS] for s in sentences).lower()
-    if (
-        not joined.isascii()
-        or _CLAUSE_MARK in joined
-        or joined.count(_SENTENCE_MARK) != max(len(sentences) - 1, 0)
-    ):
+    """`[_marked_words(s) for s in sentences]`, cleaning the ASCII sentences in one pass: sentence
+    and clause breaks become marker words, so the words and the clauses they fall in are the
+    same; a break the join makes at a sentence's edge has no words after it in that sentence,
+    or none before it, so it changes no mark. Other sentences are read one by one."""
+    lowered = [s[:MAX_WINDOW_CHARS].lower() for s in sentences]
+    plain = [k for k, s in enumerate(lowered) if s.isascii()]
+    joined = f" {_SENTENCE_MARK} ".join(lowered[k] for k in plain)
+    if not plain or _CLAUSE_MARK in joined or joined.count(_SENTENCE_MARK) != len(plain) - 1:
         return [_marked_words(s) for s in sentences]
-    words = _NON_WORD.sub(
-        " ", _APOSTROPHES.sub("", _CLAUSES.sub(f" {_CLAUSE_MARK} ", joined))
-    ).split()
-    out: list[list[str]] = []
-    cur: list[str] = []
+    out: list[list[str]] = [[] for _ in sentences]
+    words = _NON_WORD.sub(" ", _APOSTROPHES.sub("", _CLAUSES.sub(f" {_CLAUSE_MARK} ", joined)))
+    at = iter(plain)
+    cur = out[next(at)]
     negated = False
     negators = _NEGATORS
-    for w in words:
+    for w in words.split():
         if w == _CLAUSE_MARK:
             negated = False
         elif w == _SENTENCE_MARK:
-            out.append(cur)
-            cur, negated = [], False
+            cur, negated = out[next(at)], False
         else:
             cur.append(f"!{w}" if negated else w)
             negated = negated or w in negators
-    if sentences:
-        out.append(cur)
+    if len(plain) < len(sentences):
+        done = set(plain)
+        for k, s in enumerate(sentences):
+            if k not in done:
+                out[k] = _marked_words(s)
     return out
 
 
@@ -148,6 +147,8 @@ class TriageModel:
     _grams: dict[str, tuple[int, ...]] = field(default_factory=dict)  # word -> n-gram ids
     # A marked word -> the ids of its features but bigrams, as int64 bytes (`_ids_array`).
     _word_ids: dict[str, bytes] = field(default_factory=dict)
+    # `coef` as float64, made on first use: the rows `score_sentences` takes are the same values.
+    _coef64: list[npt.NDArray[np.float64]] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path) -> TriageModel:
@@ -291,7 +292,9 @@ class TriageModel:
             vals = (1.0 + np.log(merged)) * self.idf[f_of]
             norms = np.sqrt(np.bincount(w_of, weights=vals * vals, minlength=windows))
             # The same products as (vals / norms)[:, None] * coef[f_of], in place.
-            contrib = self.coef.take(f_of, axis=0).astype(np.float64)
+            if not self._coef64:
+                self._coef64.append(self.coef.astype(np.float64))
+            contrib = self._coef64[0].take(f_of, axis=0)
             contrib *= (vals / norms[w_of])[:, None]
             starts = np.flatnonzero(np.r_[True, w_of[1:] != w_of[:-1]])
             logits[w_of[starts]] += np.add.reduceat(contrib, starts, axis=0)
