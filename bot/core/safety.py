@@ -34,6 +34,9 @@ _CLAUSE = "xclausex"
 # A checklist answered "no" ("Cancer? No. Fall? No. Fever? No."): the items are denied, not
 # reported, so they are dropped before matching. Bounded repetition keeps it linear.
 _DENIED = re.compile(r"\b[\w' ]{1,30}\?\s*(no|nope|nah|none|never)(?=\s*([.!,;]|$))", re.IGNORECASE)
+# Its tail, which every match of it ends with: a text without one has nothing to drop, and this
+# search (it starts at a literal "?") is far cheaper than `_DENIED`'s, tried at every word.
+_DENIED_TAIL = re.compile(r"\?\s*(no|nope|nah|none|never)(?=\s*([.!,;]|$))", re.IGNORECASE)
 _CLAUSE_BREAK = re.compile(r"[,.;:!?()\n\u2013\u2014]+|\s-+\s|\b(but|and then|although|though)\b")
 # Sentence ends: . ! ? (runs of them), new lines, and semicolons. Abbreviations such as "Dr."
 # split a sentence in two, which only makes a window smaller.
@@ -128,9 +131,23 @@ class _Compiled:
         return self.anywhere.search(text) is not None
 
 
+_NON_WORD = re.compile(r"[^\w]+|_")
+_SPACES = re.compile(r"\s+")
+
+
 def _spellings(text: str) -> set[str]:
     """Two spellings of the same text, so "can't" matches both "cant" and "can t"."""
-    return {clean(text), re.sub(r"[^\w]+|_", " ", text.lower()).strip()}
+    spaced = _NON_WORD.sub(" ", text.lower()).strip()
+    if text.isascii() and "'" not in text and "`" not in text:
+        # `clean(text)`: for ASCII without apostrophes, Unicode folding and apostrophe removal
+        # change nothing, so it is this spelling with its runs of spaces made one.
+        return {_SPACES.sub(" ", spaced), spaced}
+    return {clean(text), spaced}
+
+
+def _undenied(text: str) -> str:
+    """The text with checklist items answered "no" dropped (`_DENIED`)."""
+    return _DENIED.sub(" ", text) if _DENIED_TAIL.search(text) else text
 
 
 def _blank(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
@@ -275,10 +292,13 @@ class Triage:
         return [f for f, _ in self._rule_hits(text)]
 
     def _rule_hits(self, text: str) -> list[tuple[RedFlag, Urgency]]:
+        return self._rule_hits_in(text, sentences(_undenied(text)))
+
+    def _rule_hits_in(self, text: str, ss: list[str]) -> list[tuple[RedFlag, Urgency]]:
+        """`_rule_hits(text)`, given `sentences(_undenied(text))`."""
         if not text:
             return []
         found: list[tuple[RedFlag, Urgency]] = []
-        ss = sentences(_DENIED.sub(" ", text))
         plain = [_spellings(x) for x in ss]
         texts = _Texts(self._index)
         # Per flag, the sentences where it could start (what `could_start` tells of one of the
@@ -401,7 +421,9 @@ class Triage:
 
     def assess(self, text: str) -> Assessment:
         """The one triage decision for a message: flag (with its level), screen, or nothing."""
-        hits = self._rule_hits(text)
+        undenied = _undenied(text)
+        ss = sentences(undenied)
+        hits = self._rule_hits_in(text, ss)
         model, cfg = self.model, self.safety.model
         score, topic = 0.0, None
         if (
@@ -409,7 +431,8 @@ class Triage:
             and cfg is not None
             and (hits or self._worth_scoring(text, cfg.min_words))
         ):
-            score, topic = model.score_sentences(sentences(text))
+            # (Nothing dropped: the rules' sentences are the message's.)
+            score, topic = model.score_sentences(ss if undenied is text else sentences(text))
         if hits:
             level = min((lv for _, lv in hits), key=_RANK.__getitem__)
             flags = tuple(f for f, lv in hits if lv == level)

@@ -74,6 +74,44 @@ def _marked_words(text: str) -> list[str]:
     return out
 
 
+# Stand-ins for a clause break and a sentence break in `_marked_sentences`: word characters, so
+# cleaning keeps them as words of their own; a text holding either is read sentence by sentence.
+_CLAUSE_MARK = "qxclauseqx"
+_SENTENCE_MARK = "qxsentenceqx"
+
+
+def _marked_sentences(sentences: Sequence[str]) -> list[list[str]]:
+    """`[_marked_words(s) for s in sentences]`, cleaning the ASCII sentences in one pass: sentence
+    and clause breaks become marker words, so the words and the clauses they fall in are the
+    same; a break the join makes at a sentence's edge has no words after it in that sentence,
+    or none before it, so it changes no mark. Other sentences are read one by one."""
+    lowered = [s[:MAX_WINDOW_CHARS].lower() for s in sentences]
+    plain = [k for k, s in enumerate(lowered) if s.isascii()]
+    joined = f" {_SENTENCE_MARK} ".join(lowered[k] for k in plain)
+    if not plain or _CLAUSE_MARK in joined or joined.count(_SENTENCE_MARK) != len(plain) - 1:
+        return [_marked_words(s) for s in sentences]
+    out: list[list[str]] = [[] for _ in sentences]
+    words = _NON_WORD.sub(" ", _APOSTROPHES.sub("", _CLAUSES.sub(f" {_CLAUSE_MARK} ", joined)))
+    at = iter(plain)
+    cur = out[next(at)]
+    negated = False
+    negators = _NEGATORS
+    for w in words.split():
+        if w == _CLAUSE_MARK:
+            negated = False
+        elif w == _SENTENCE_MARK:
+            cur, negated = out[next(at)], False
+        else:
+            cur.append(f"!{w}" if negated else w)
+            negated = negated or w in negators
+    if len(plain) < len(sentences):
+        done = set(plain)
+        for k, s in enumerate(sentences):
+            if k not in done:
+                out[k] = _marked_words(s)
+    return out
+
+
 def _char_grams(word: str) -> list[str]:
     padded = f" {word} "
     size = len(padded)
@@ -109,6 +147,8 @@ class TriageModel:
     _grams: dict[str, tuple[int, ...]] = field(default_factory=dict)  # word -> n-gram ids
     # A marked word -> the ids of its features but bigrams, as int64 bytes (`_ids_array`).
     _word_ids: dict[str, bytes] = field(default_factory=dict)
+    # `coef` as float64, made on first use: the rows `score_sentences` takes are the same values.
+    _coef64: list[npt.NDArray[np.float64]] = field(default_factory=list)
 
     @classmethod
     def load(cls, path: Path) -> TriageModel:
@@ -160,21 +200,25 @@ class TriageModel:
         chunks: list[bytes] = []
         for w in marked:
             ids = cache.get(w)
-            if ids is None:
-                if len(cache) >= MAX_CACHED_WORDS:
-                    cache.clear()
-                got: list[int] = []
-                if not w.startswith("!"):  # a denied word counts only as a marked word
-                    got = [i for g in _char_grams(w) if (i := vocab.get(g)) is not None]
-                if len(w) > 1 and (i := vocab.get(f"w:{w}")) is not None:
-                    got.append(i)
-                ids = cache[w] = np.array(got, dtype=np.int64).tobytes()
-            chunks.append(ids)
+            chunks.append(self._word_bytes(w) if ids is None else ids)
         pairs = [
             i for a, b in itertools.pairwise(marked) if (i := vocab.get(f"w:{a} {b}")) is not None
         ]
         chunks.append(np.array(pairs, dtype=np.int64).tobytes())
         return np.frombuffer(b"".join(chunks), dtype=np.int64)
+
+    def _word_bytes(self, w: str) -> bytes:
+        """The ids of a marked word's features but bigrams, as int64 bytes, cached."""
+        vocab, cache = self.vocabulary, self._word_ids
+        if len(cache) >= MAX_CACHED_WORDS:
+            cache.clear()
+        got: list[int] = []
+        if not w.startswith("!"):  # a denied word counts only as a marked word
+            got = [i for g in _char_grams(w) if (i := vocab.get(g)) is not None]
+        if len(w) > 1 and (i := vocab.get(f"w:{w}")) is not None:
+            got.append(i)
+        ids = cache[w] = np.array(got, dtype=np.int64).tobytes()
+        return ids
 
     def _softmax(self, counts: Counter[int]) -> npt.NDArray[np.float64]:
         logits = self.intercept.astype(np.float64)
@@ -201,22 +245,44 @@ class TriageModel:
         them, so each sentence is read once, and numpy scores every window at once."""
         if not sentences:
             return 0.0, None
-        marked = [_marked_words(s) for s in sentences]
-        per = [self._ids_array(m) for m in marked]
-        n, vocab = len(per), self.vocabulary
+        marked = _marked_sentences(sentences)
+        n, vocab = len(marked), self.vocabulary
         windows = 2 * n - 1  # window k < n is sentence k; n + k is sentences k and k + 1
+        # Every sentence's ids (`_ids_array`), one after another, and how many each has.
+        chunks: list[bytes] = []
+        sizes = np.zeros(n, dtype=np.int64)
+        pairs: list[int] = []  # word bigram ids inside sentences, and the sentence of each
+        pair_of: list[int] = []
+        cache = self._word_ids
+        for k, m in enumerate(marked):
+            size = 0
+            for w in m:
+                got = cache.get(w)
+                if got is None:
+                    got = self._word_bytes(w)
+                chunks.append(got)
+                size += len(got)
+            for a, b in itertools.pairwise(m):
+                if (i := vocab.get(f"w:{a} {b}")) is not None:
+                    pairs.append(i)
+                    pair_of.append(k)
+            sizes[k] = size // 8
         joins = np.full(max(n - 1, 0), -1, dtype=np.int64)
         for k in range(n - 1):
             if marked[k] and marked[k + 1]:
                 joins[k] = vocab.get(f"w:{marked[k][-1]} {marked[k + 1][0]}", -1)
-        sizes = np.array([len(x) for x in per], dtype=np.int64)
-        parts = [*per, *(np.concatenate((per[k], per[k + 1])) for k in range(n - 1))]
-        ids = np.concatenate([*parts, joins[joins >= 0]])
+        each = np.concatenate(
+            (np.frombuffer(b"".join(chunks), dtype=np.int64), np.array(pairs, dtype=np.int64))
+        )
+        sent = np.concatenate(
+            (np.repeat(np.arange(n, dtype=np.int64), sizes), np.array(pair_of, dtype=np.int64))
+        )
+        # A pair window holds both its sentences' ids and the bigram that joins them: each id
+        # of sentence k counts in window k and in the pair windows n + k - 1 and n + k.
+        first, second = sent < n - 1, sent >= 1
+        ids = np.concatenate((each, each[first], each[second], joins[joins >= 0]))
         win = np.concatenate(
-            (
-                np.repeat(np.arange(windows, dtype=np.int64), np.r_[sizes, sizes[:-1] + sizes[1:]]),
-                n + np.flatnonzero(joins >= 0),
-            )
+            (sent, n + sent[first], n - 1 + sent[second], n + np.flatnonzero(joins >= 0))
         )
         logits = np.tile(self.intercept.astype(np.float64), (windows, 1))
         if ids.size:
@@ -226,7 +292,9 @@ class TriageModel:
             vals = (1.0 + np.log(merged)) * self.idf[f_of]
             norms = np.sqrt(np.bincount(w_of, weights=vals * vals, minlength=windows))
             # The same products as (vals / norms)[:, None] * coef[f_of], in place.
-            contrib = self.coef.take(f_of, axis=0).astype(np.float64)
+            if not self._coef64:
+                self._coef64.append(self.coef.astype(np.float64))
+            contrib = self._coef64[0].take(f_of, axis=0)
             contrib *= (vals / norms[w_of])[:, None]
             starts = np.flatnonzero(np.r_[True, w_of[1:] != w_of[:-1]])
             logits[w_of[starts]] += np.add.reduceat(contrib, starts, axis=0)
