@@ -1,7 +1,7 @@
 """The `backbot` command: run, chat, ask, kb check, kb eval, inbox, triage build, db upgrade,
 bench.
 
-Platform libraries, SQLAlchemy and matplotlib are imported only by the subcommands that need
+Platform libraries, SQLAlchemy and Pillow are imported only by the subcommands that need
 them, so `backbot ask "hi"` starts fast.
 """
 

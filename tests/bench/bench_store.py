@@ -183,7 +183,7 @@ async def bench_progress_queries(store: SqlStore) -> None:
         full_t.append(time.perf_counter() - t0)
         assert reply.image, "progress reply without a chart"
         if i == 0:
-            full_t.clear()  # the first call imports matplotlib
+            full_t.clear()  # the first call imports Pillow
     print(f"/progress end to end (Dialogue.handle, with chart)  {_fmt(full_t)}")
 
 
