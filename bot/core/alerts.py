@@ -48,7 +48,7 @@ class Alerts:
         assert a.level is not None
         s = self.kb.safety
         level = s.levels[a.level]
-        other = bool(ctx.msg.text) and self.about_someone_else(ctx.msg.text or "")
+        other = self.about_someone_else(ctx.msg.text or "")
         header = level.header_other if other and level.header_other else level.header
         body = "\n\n".join(f.message.strip() for f in a.flags[:2])
         sources = [*level.sources, *(src for f in a.flags for src in f.sources)]

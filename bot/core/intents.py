@@ -62,10 +62,10 @@ _WORKOUT = [
     )
 ]
 # Loose form: "today" plus a word about the session, unless the message is about pain.
-_TODAY = re.compile(r"\b(today|todays|tonight|2day|tday|2nite|tonite)\b")
-_SESSION_WORDS = re.compile(
-    r"\b(plan|session|exercises|doing|doin|menu|workout|routine|train|training|do)\b"
-)
+_TODAY_WORDS = r"(today|todays|tonight|2day|tday|2nite|tonite)"
+_SESSION = r"(plan|session|exercises|doing|doin|menu|workout|routine|train|training|do)"
+_TODAY = re.compile(rf"\b{_TODAY_WORDS}\b")
+_SESSION_WORDS = re.compile(rf"\b{_SESSION}\b")
 _NOT_SESSION = re.compile(r"\b(pain|hurt\w*|avoid|safe|sore\w*|ache\w*|injur\w*|why|stiff)\b")
 _LOG = [
     re.compile(p)
@@ -111,8 +111,6 @@ _HELP = re.compile(
 
 
 LOOSE_MAX_WORDS = 15  # longer: "today" and the session word must be near each other
-_TODAY_WORDS = _TODAY.pattern.strip("\\b")
-_SESSION = _SESSION_WORDS.pattern.strip("\\b")
 _NEAR = re.compile(
     rf"\b{_TODAY_WORDS}\b(?: \w+){{0,8}}? {_SESSION}\b|\b{_SESSION}\b(?: \w+){{0,8}}? {_TODAY_WORDS}\b"
 )
