@@ -133,6 +133,10 @@ class RedFlag(_Model):
     escalate: list[Escalation] = []
     patterns: Regexes = Field(min_length=1)
     all_of: list[Regexes] = []
+    # What the message must mention for the learned model alone to answer with this flag (a leg
+    # word for leg weakness). Without one the model's "sure" becomes the screening question, which
+    # still reaches this flag's reply on "Yes". Empty: no such condition.
+    model_needs: Regexes = []
     # Idioms blanked out of the window before this flag's patterns run ("hit legs tomorrow");
     # unlike `unless`, the rest of the window is still checked.
     ignore: Regexes = []
@@ -215,6 +219,10 @@ class Safety(_Model):
     someone_else: SomeoneElse | None = None
     model: Model | None = None
     negations: list[str] = []
+    # The message says the back is fine or the symptom has passed ("back's fine", "it went away
+    # after ten minutes"): a rule's hit becomes the screening question instead of an urgent
+    # reply. Still counted as caught: "Yes" leads to the flag's reply.
+    reassured: Regexes = []
     disclaimer: str
     button: str | None = None  # an FAQ id offered under every red-flag reply
     sources: list[str] = Field(min_length=1)

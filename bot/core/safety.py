@@ -115,6 +115,7 @@ class _Compiled:
     literals: frozenset[str] | None = None
     # The most urgent level this flag can reach (its own, or one it escalates to).
     top: Urgency = "emergency"
+    model_needs: tuple[re.Pattern[str], ...] = ()
     _anywhere: list[re.Pattern[str]] = field(  # filled once, on first use
         default_factory=list, compare=False, repr=False
     )
@@ -241,6 +242,7 @@ class Triage:
     # the positions in `_compiled` of the flags it starts.
     _index: _Index = field(default_factory=lambda: _Index([], []))
     _starts: dict[re.Pattern[str], tuple[int, ...]] = field(default_factory=dict)
+    _reassurances: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def build(cls, safety: Safety, model: Scorer | None = None) -> Triage:
@@ -267,6 +269,7 @@ class Triage:
                 tuple(starts),
                 prefilter(starts),
                 min((rf.level, *(e.level for e in rf.escalate)), key=_RANK.__getitem__),
+                comp(rf.model_needs),
             )
 
         compiled = tuple(prepare(rf) for rf in safety.red_flags)
@@ -283,7 +286,9 @@ class Triage:
                     starts[p] = (*starts.get(p, ()), k)
         by_id = {c.flag.id: c for c in compiled}
         index = _Index(every, list(starts))
-        return cls(safety, compiled, negs, model, by_id, gate, index, starts)
+        return cls(
+            safety, compiled, negs, model, by_id, gate, index, starts, comp(safety.reassured)
+        )
 
     # ------------------------------------------------------------------ rules
 
@@ -436,7 +441,9 @@ class Triage:
         if hits:
             level = min((lv for _, lv in hits), key=_RANK.__getitem__)
             flags = tuple(f for f, lv in hits if lv == level)
-            if model is not None and cfg is not None and score < cfg.veto:
+            if (model is not None and cfg is not None and score < cfg.veto) or self._reassured(
+                text
+            ):
                 # The model is confident this is not a red flag: ask rather than alarm. The
                 # rule's flags stay on the assessment: when the question cannot be asked again
                 # so soon, the router gives their reply rather than nothing.
@@ -445,7 +452,7 @@ class Triage:
         if model is None or cfg is None or (topic is None and score == 0.0):
             return NOTHING
         c = self._by_id.get(topic) if topic is not None else None
-        if score >= cfg.sure and c is not None:
+        if score >= cfg.sure and c is not None and self._mentioned(c, undenied):
             return Assessment(Outcome.FLAG, self._escalated(c, text), (c.flag,), score)
         if score >= cfg.screen:
             return Assessment(Outcome.SCREEN, score=score)
@@ -463,6 +470,18 @@ class Triage:
                 c, level, {clean(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))}, seen
             )
         return level
+
+    def _reassured(self, text: str) -> bool:
+        t = clean(text)
+        return any(p.search(t) for p in self._reassurances)
+
+    @staticmethod
+    def _mentioned(c: _Compiled, undenied: str) -> bool:
+        """The message (denied clauses left out) mentions what the model's flag is about."""
+        if not c.model_needs:
+            return True
+        t = clean(undenied)
+        return any(p.search(t) for p in c.model_needs)
 
     def _worth_scoring(self, text: str, min_words: int) -> bool:
         """Enough words, and at least one about the body or a symptom."""

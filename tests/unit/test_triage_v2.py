@@ -176,8 +176,44 @@ async def test_typed_no_answers_the_screening_question(make_chat) -> None:
 
 async def test_a_very_sure_model_gives_the_flag_reply(make_chat) -> None:
     chat = make_chat(triage_model=FixedScorer(0.99))
-    replies = await chat.say("something odd is going on with my back and I feel awful")
+    replies = await chat.say("something odd is going on with my back and I feel hot and awful")
     assert kind_of(replies) == ("red_flag", "urgent")
+
+
+async def test_a_sure_model_asks_when_the_message_never_mentions_its_flag(make_chat) -> None:
+    # The model points at a fever, but nothing in the message is about a temperature or feeling
+    # unwell: the screening question, not a same-day instruction.
+    chat = make_chat(triage_model=FixedScorer(0.99))
+    replies = await chat.say(
+        "I barely leave my bed some days and my back gets stiffer, what small thing would help?"
+    )
+    assert replies[0].kind is Kind.SCREEN
+    await chat.press("Yes, one of these")
+    assert kind_of(await chat.press("Fever")) == ("red_flag", "urgent")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kept my wallet in my back pocket all day at the office and one bum cheek went numb and "
+        "tingly. took it out and it went away within half an hour. back is fine. piriformis "
+        "stretch?",
+        "had a fever after my flu jab on monday, gone within a day and I feel normal. my back is "
+        "fine. full back routine today?",
+        "my legs felt weak and shaky after giving blood this morning, nurse said it's normal. "
+        "back is fine. gym tonight?",
+        "slipped off the climbing wall onto the big crash mat, landed on my back, totally fine. "
+        "usual session tonight?",
+    ],
+)
+async def test_a_symptom_that_passed_asks_rather_than_alarms(chat: Chat, text: str) -> None:
+    replies = await chat.say(text)
+    assert replies[0].kind is not Kind.RED_FLAG, chat.text[:300]
+
+
+async def test_a_red_flag_without_reassurance_still_gets_its_answer(chat: Chat) -> None:
+    replies = await chat.say("my bum went numb this morning and it is still numb, back is agony")
+    assert kind_of(replies) == ("red_flag", "emergency")
 
 
 def test_the_shipped_model_is_scored_per_window(kb) -> None:
