@@ -23,11 +23,14 @@ OUT = ROOT / "bot" / "knowledge" / "red_flag_examples.jsonl"
 # symptom category rather than a flag id; this is the flag each category belongs to.
 CATEGORY_FLAG = {
     **dict.fromkeys(
-        ("bladder", "bowel", "saddle_numbness", "sexual", "sexual_dysfunction"), "cauda_equina"
+        ("bladder", "bowel", "saddle_numbness", "sexual", "sexual_dysfunction", "cauda_equina"),
+        "cauda_equina",
     ),
-    **dict.fromkeys(("both_legs", "one_leg_weakness", "foot_drop"), "leg_weakness"),
+    **dict.fromkeys(("both_legs", "one_leg", "one_leg_weakness", "foot_drop"), "leg_weakness"),
     **dict.fromkeys(("chest", "breathless", "tearing"), "chest_pain"),
-    **dict.fromkeys(("major_trauma", "minor_trauma_osteoporosis", "steroids"), "trauma"),
+    **dict.fromkeys(
+        ("major_trauma", "minor_trauma_osteoporosis", "minor_fall_bone_risk", "steroids"), "trauma"
+    ),
     **dict.fromkeys(("not_improving", "age"), "not_improving"),
     "fever": "fever",
     "cancer_history": "cancer_history",

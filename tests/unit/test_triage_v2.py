@@ -317,10 +317,11 @@ async def test_a_rule_hit_the_model_is_sure_about_is_asked_not_alarmed(make_chat
 
 
 async def test_a_doubted_rule_flag_is_not_lost_when_the_screening_was_just_asked(
-    chat: Chat,
+    make_chat,
 ) -> None:
     """A rule fires but the model doubts it: the screening question. Asked again within its
     quiet period, the rule's own reply comes instead of an ordinary answer."""
+    chat = make_chat(triage_model=FixedScorer(0.01))
     [first] = await chat.say(
         "fiebre desde hace 2 días y dolor de espalda, is this normal after gym?"
     )
