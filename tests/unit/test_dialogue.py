@@ -356,6 +356,15 @@ async def test_pain_in_words(chat: Chat) -> None:
     assert reply.text.startswith("Pain 6/10")
 
 
+async def test_a_pain_score_alone_is_logged_but_a_symptom_with_it_is_triaged(chat: Chat) -> None:
+    # The learned model scores short messages noisily; a message that is only a pain score is
+    # a log entry, never a screening question. Anything more with it is triaged as usual.
+    [reply] = await chat.say("pain 7/10")
+    assert reply.text.startswith("Pain 7/10")
+    [reply] = await chat.say("pain is 6 today and my groin feels numb")
+    assert reply.kind is Kind.RED_FLAG and reply.urgency == "emergency"
+
+
 async def test_persistent_high_pain_suggests_a_professional(chat: Chat) -> None:
     chat.now = NOON - timedelta(days=14)
     await chat.say("/pain 7")

@@ -354,3 +354,28 @@ async def test_tagalog_both_legs_numb_is_caught(chat: Chat) -> None:
         "sobrang sakit ng likod, parehong binti ko ay namamanhid since kahapon"
     )
     assert replies[0].kind in (Kind.RED_FLAG, Kind.SCREEN)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "that new back workout is sick bro, smashed it 3 times this week",
+        "Since I started cycling my lower back feels tight by the evening. No numbness in the"
+        " saddle area or legs. Is this a bike fit issue?",
+    ],
+)
+async def test_slang_and_a_denied_saddle_symptom_are_not_red_flags(chat: Chat, text: str) -> None:
+    replies = await chat.say(text)
+    assert replies[0].kind not in (Kind.RED_FLAG, Kind.SCREEN), replies[0].text[:120]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no numbness in the saddle area but I can't control my bladder and my back hurts",
+        "I was sick and shivery all night with a temperature and my back aches",
+    ],
+)
+async def test_a_denied_symptom_does_not_hide_another(chat: Chat, text: str) -> None:
+    replies = await chat.say(text)
+    assert replies[0].kind is Kind.RED_FLAG, replies[0].text[:120]
