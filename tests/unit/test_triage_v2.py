@@ -362,6 +362,9 @@ async def test_tagalog_both_legs_numb_is_caught(chat: Chat) -> None:
         "that new back workout is sick bro, smashed it 3 times this week",
         "Since I started cycling my lower back feels tight by the evening. No numbness in the"
         " saddle area or legs. Is this a bike fit issue?",
+        # a lifting cue two sentences away from an achy back is not chest pain
+        "On the last reps my lower back rounds and I feel a tight achy feeling the next day. I"
+        ' tried "chest up" but it still happens when I\'m tired. Should I drop the weight?',
     ],
 )
 async def test_slang_and_a_denied_saddle_symptom_are_not_red_flags(chat: Chat, text: str) -> None:
@@ -374,6 +377,8 @@ async def test_slang_and_a_denied_saddle_symptom_are_not_red_flags(chat: Chat, t
     [
         "no numbness in the saddle area but I can't control my bladder and my back hurts",
         "I was sick and shivery all night with a temperature and my back aches",
+        "I kept my chest up on squats and now my chest feels tight and I can't breathe, back"
+        " hurts too",
     ],
 )
 async def test_a_denied_symptom_does_not_hide_another(chat: Chat, text: str) -> None:
