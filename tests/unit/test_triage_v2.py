@@ -362,6 +362,9 @@ async def test_tagalog_both_legs_numb_is_caught(chat: Chat) -> None:
         "that new back workout is sick bro, smashed it 3 times this week",
         "Since I started cycling my lower back feels tight by the evening. No numbness in the"
         " saddle area or legs. Is this a bike fit issue?",
+        # tired legs the day after hard exercise
+        "Did a long hike on Saturday with a heavy pack. Sunday now and my legs feel weak and"
+        " tired, lower back a bit stiff. Ok to do a gentle swim?",
         # a lifting cue two sentences away from an achy back is not chest pain
         "On the last reps my lower back rounds and I feel a tight achy feeling the next day. I"
         ' tried "chest up" but it still happens when I\'m tired. Should I drop the weight?',
@@ -379,8 +382,24 @@ async def test_slang_and_a_denied_saddle_symptom_are_not_red_flags(chat: Chat, t
         "I was sick and shivery all night with a temperature and my back aches",
         "I kept my chest up on squats and now my chest feels tight and I can't breathe, back"
         " hurts too",
+        "Did heavy squats yesterday. Today both my legs feel weak and numb and my back hurts",
+        "Ran a marathon on Sunday. Now my left leg is getting weaker and my foot drags",
     ],
 )
 async def test_a_denied_symptom_does_not_hide_another(chat: Chat, text: str) -> None:
     replies = await chat.say(text)
     assert replies[0].kind is Kind.RED_FLAG, replies[0].text[:120]
+
+
+def test_a_trip_and_pain_that_got_weaker_are_not_leg_weakness(kb) -> None:
+    # The rules alone: the shipped model still scores this message as sure leg weakness
+    # (0.87), which is left for the next retrain to judge.
+    rules = Triage.build(kb.safety)
+    text = (
+        "Sciatica in my left leg since a camping trip three weeks ago, physio says disc"
+        " irritation. It reached my foot at first, now it's only in my thigh and much weaker."
+    )
+    assert rules.check(text) == []
+    assert [f.id for f in rules.check("I keep tripping over my own feet and my back aches")] == [
+        "leg_weakness"
+    ]
