@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.adapters.base import Adapter, Handler
     from bot.health import HealthServer
     from bot.metrics import Metrics
+    from bot.phrase_index import PhraseIndex
     from bot.storage.store import SqlStore
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ HOUSEKEEPING_EVERY_S = 3600.0  # how often `backbot run` drops inbox users past 
 
 _KB_CACHE: dict[Path, KnowledgeBase] = {}
 _MODEL_CACHE: dict[Path, TriageModel] = {}
+_INDEX_CACHE: dict[object, PhraseIndex] = {}  # RETRIEVAL=hybrid: one model per process
 
 
 def load_kb(directory: Path | str | None = None) -> KnowledgeBase:
@@ -73,20 +75,45 @@ def build_dialogue(
     settings: Settings | None = None,
     *,
     kb: KnowledgeBase | None = None,
+    warm: bool | None = None,
     **kwargs: Any,
 ) -> Dialogue:
     """A Dialogue on the configured knowledge base (or `kb`, for benchmarks); an in-memory
-    store when none is given."""
+    store when none is given. With RETRIEVAL=hybrid, `warm` starts loading the embedding
+    model now (True: and waits for it, as evaluations do; False: in the background, as
+    `backbot run` does); by default the first message that needs it starts the load."""
     settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
     kb = kb or load_kb(settings.knowledge_dir)
     kwargs.setdefault("triage_model", load_triage_model(kb))
     kwargs.setdefault("button_key", settings.button_key())
+    if settings.retrieval == "hybrid" and "retriever" not in kwargs:
+        kwargs.setdefault("similarity", phrase_index(kb, settings, warm))
     return Dialogue(
         kb,
         store if store is not None else MemoryStore(),
         defaults=defaults_from(settings),
         **kwargs,
     )
+
+
+def phrase_index(kb: KnowledgeBase, settings: Settings, warm: bool | None = None) -> PhraseIndex:
+    """RETRIEVAL=hybrid: the embedding side of retrieval (bot/phrase_index.py; numpy's model
+    is imported only here), one per knowledge base and process."""
+    from bot.phrase_index import PhraseIndex, default_cache_dir, kb_phrasings
+
+    phrasings = kb_phrasings(kb)
+    cache_dir = settings.embedding_cache_dir or default_cache_dir()
+    key = (tuple(phrasings), cache_dir, settings.retrieval_wait_seconds)
+    index = _INDEX_CACHE.get(key)
+    if index is None:
+        index = _INDEX_CACHE[key] = PhraseIndex(
+            phrasings, cache_dir=cache_dir, wait_s=settings.retrieval_wait_seconds
+        )
+    if warm is not None:
+        index.start()
+    if warm:
+        index.wait()
+    return index
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +201,7 @@ async def run_platforms(
 
     metrics = metrics if metrics is not None else Metrics()
     store = await open_store(settings)
-    dialogue = build_dialogue(store, settings)
+    dialogue = build_dialogue(store, settings, warm=False)  # hybrid: the model loads meanwhile
     handler = metrics.instrument(dialogue.turn)
     enabled = [p for p in ADAPTERS if p.enabled(settings)]
     adapters = [p.build(settings, handler, store) for p in enabled]

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"  # json: one JSON object per line
     # /healthz and /metrics on this port during `backbot run`; unset: no health server.
     health_port: int | None = Field(default=None, ge=1, le=65535)
+    # FAQ retrieval: "lexical" (the shipped TF-IDF/fuzzy retriever) or "hybrid" (lexical plus
+    # MiniLM sentence embeddings; needs the `embeddings` extra, see README). Hybrid only:
+    # where the knowledge base's phrasing vectors are cached (unset: $XDG_CACHE_HOME/backbot
+    # or ~/.cache/backbot), and how long the first message that needs the model waits for it
+    # to load before being answered lexically.
+    retrieval: Literal["lexical", "hybrid"] = "lexical"
+    embedding_cache_dir: Path | None = None
+    retrieval_wait_seconds: float = Field(default=3.0, ge=0)
 
     @field_validator(
         "telegram_token", "discord_token", "telegram_webhook_secret", "button_secret", mode="before"
@@ -75,7 +83,12 @@ class Settings(BaseSettings):
     def _blank_int_is_none(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
 
-    @field_validator("discord_sync", mode="before")
+    @field_validator("embedding_cache_dir", mode="before")
+    @classmethod
+    def _blank_path_is_none(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("discord_sync", "retrieval", mode="before")
     @classmethod
     def _sync_mode(cls, v: object) -> object:
         return v.strip().lower() if isinstance(v, str) else v

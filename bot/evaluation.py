@@ -112,7 +112,8 @@ def eval_dialogue(knowledge_dir: Path) -> Dialogue:
     from bot.core.flood import FloodGate
 
     settings = Settings(_env_file=None, knowledge_dir=knowledge_dir)  # type: ignore[call-arg]
-    return build_dialogue(settings=settings, flood=FloodGate(limit=1_000_000))
+    # RETRIEVAL=hybrid: every message of the set decided with the model loaded.
+    return build_dialogue(settings=settings, flood=FloodGate(limit=1_000_000), warm=True)
 
 
 async def _first_replies(texts: list[str], knowledge_dir: Path, prefix: str) -> list[Reply | None]:

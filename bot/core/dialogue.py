@@ -33,6 +33,7 @@ from bot.core.features import BY_ACTION, BY_COMMAND, FEATURES, Said, intent_of
 from bot.core.flood import FloodGate, Verdict
 from bot.core.flow import FlowEngine, Services
 from bot.core.flows import checkin, onboarding, settings
+from bot.core.hybrid import Similarity
 from bot.core.library import Library
 from bot.core.messages import (
     ABOUT,
@@ -110,6 +111,7 @@ class Dialogue:
         triage_model: Scorer | None = None,
         retriever: Retrieval | None = None,
         button_key: bytes | None = None,
+        similarity: Similarity | None = None,
     ) -> None:
         self.kb = kb
         self.store = store
@@ -117,7 +119,7 @@ class Dialogue:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.flood = flood or FloodGate()
         self.monotonic = monotonic
-        self.library = Library(kb, tuning, retriever)
+        self.library = Library(kb, tuning, retriever, similarity)
         self.coach = Coach(kb)
         # Rules always; the learned model when the composition root loaded one.
         self.triage = Triage.build(kb.safety, triage_model)

@@ -9,6 +9,7 @@ import zlib
 
 from bot.core import workouts
 from bot.core.answers import Match, Result, Retrieval, Retriever, Tuning, kb_choices
+from bot.core.hybrid import HybridRetriever, Similarity
 from bot.core.messages import HOME_BUTTONS, NOT_ENGLISH, UNCLEAR
 from bot.core.questions import extract
 from bot.core.text import Normalizer, clean
@@ -94,7 +95,11 @@ _GENERIC = frozenset(
 
 class Library:
     def __init__(
-        self, kb: KnowledgeBase, tuning: Tuning | None = None, retriever: Retrieval | None = None
+        self,
+        kb: KnowledgeBase,
+        tuning: Tuning | None = None,
+        retriever: Retrieval | None = None,
+        similarity: Similarity | None = None,
     ) -> None:
         self.kb = kb
         self.normalize = Normalizer(kb.synonyms)
@@ -117,6 +122,9 @@ class Library:
             exercise_names={x.id: (x.name, *x.aliases) for x in kb.exercises.values()},
             tuning=tuning,
         )
+        if similarity is not None and isinstance(self.retriever, Retriever):
+            # RETRIEVAL=hybrid: sentence-embedding similarity alongside (bot/core/hybrid.py).
+            self.retriever = HybridRetriever(self.retriever, similarity)
         self.smalltalk = [
             (it, tuple(re.compile(p) for p in it.patterns)) for it in kb.smalltalk.intents
         ]
