@@ -243,6 +243,8 @@ class Triage:
     _index: _Index = field(default_factory=lambda: _Index([], []))
     _starts: dict[re.Pattern[str], tuple[int, ...]] = field(default_factory=dict)
     _reassurances: tuple[re.Pattern[str], ...] = ()
+    # The positions in `_compiled`, the flags that can reach the most urgent level first.
+    _by_top: tuple[int, ...] = ()
 
     @classmethod
     def build(cls, safety: Safety, model: Scorer | None = None) -> Triage:
@@ -286,8 +288,18 @@ class Triage:
                     starts[p] = (*starts.get(p, ()), k)
         by_id = {c.flag.id: c for c in compiled}
         index = _Index(every, list(starts))
+        by_top = tuple(sorted(range(len(compiled)), key=lambda k: _RANK[compiled[k].top]))
         return cls(
-            safety, compiled, negs, model, by_id, gate, index, starts, comp(safety.reassured)
+            safety,
+            compiled,
+            negs,
+            model,
+            by_id,
+            gate,
+            index,
+            starts,
+            comp(safety.reassured),
+            by_top,
         )
 
     # ------------------------------------------------------------------ rules
@@ -299,25 +311,28 @@ class Triage:
     def _rule_hits(self, text: str) -> list[tuple[RedFlag, Urgency]]:
         return self._rule_hits_in(text, sentences(_undenied(text)))
 
-    def _rule_hits_in(self, text: str, ss: list[str]) -> list[tuple[RedFlag, Urgency]]:
-        """`_rule_hits(text)`, given `sentences(_undenied(text))`."""
+    def _rule_hits_in(
+        self, text: str, ss: list[str], *, most_urgent: bool = False
+    ) -> list[tuple[RedFlag, Urgency]]:
+        """`_rule_hits(text)`, given `sentences(_undenied(text))`. With `most_urgent`, only the
+        flags at the most urgent level raised are sure to be there (what `assess` reads): a
+        flag that cannot reach a level already raised is not read."""
         if not text:
             return []
-        found: list[tuple[RedFlag, Urgency]] = []
+        compiled = self._compiled
         plain = [_spellings(x) for x in ss]
         texts = _Texts(self._index)
-        # Per flag, the sentences where it could start (what `could_start` tells of one of the
-        # sentence's spellings): each pattern a flag starts with is searched only in the
-        # spellings that hold one of its literals, and only until it has matched there.
+        # Per flag, the (sentence, spelling, start pattern) triples where it could start (the
+        # spelling holds one of the pattern's literals); each is searched only when the flag is
+        # read, once per pattern and spelling, and only until the sentence is known to start it.
         starts = self._starts
-        can_start: list[set[int]] = [set() for _ in self._compiled]
+        pending: list[list[tuple[int, str, re.Pattern[str]]]] = [[] for _ in compiled]
         for i, fs in enumerate(plain):
             for f in fs:
                 for p in texts.starts(f):
-                    ks = [k for k in starts.get(p, ()) if i not in can_start[k]]
-                    if ks and p.search(f):
-                        for k in ks:
-                            can_start[k].add(i)
+                    for k in starts.get(p, ()):
+                        pending[k].append((i, f, p))
+        searched: dict[tuple[re.Pattern[str], str], bool] = {}
         # A window's two spellings, made once and shared by every flag that looks at it.
         cache: dict[tuple[int, int], set[str]] = {}
 
@@ -328,15 +343,29 @@ class Triage:
                 got = cache[(a, b)] = _spellings(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))
             return got
 
-        for c, could in zip(self._compiled, can_start, strict=True):  # knowledge-base order
+        found: dict[int, Urgency] = {}
+        order = self._by_top if most_urgent else range(len(compiled))
+        raised = len(_RANK)  # the rank of the most urgent level raised so far
+        last = len(ss) - 1
+        for k in order:
+            c = compiled[k]
+            if most_urgent and _RANK[c.top] > raised:
+                break  # (`_by_top` is ordered by `top`: no later flag can reach it either)
+            could: set[int] = set()
+            for i, f, p in pending[k]:
+                if i in could:
+                    continue
+                got = searched.get((p, f))
+                if got is None:
+                    got = searched[(p, f)] = p.search(f) is not None
+                if got:
+                    could.add(i)
             # Only windows holding a sentence where this flag could start are checked.
-            hits = sorted(could)
-            if not hits:
+            if not could:
                 continue
-            spans = {(i, i) for i in hits}
-            spans |= {(j, j + 1) for i in hits for j in (i - 1, i) if 0 <= j < len(ss) - 1}
+            spans = {(i, i) for i in could}
+            spans |= {(j, j + 1) for i in could for j in (i - 1, i) if 0 <= j < last}
             best: Urgency | None = None
-            last = len(ss) - 1
             for a, b in sorted(spans):
                 level = self._window_level(c, forms(a, b), texts)
                 if level is None or (best is not None and _RANK[level] >= _RANK[best]):
@@ -351,8 +380,9 @@ class Triage:
                 if best == c.top:  # no later window can raise it
                     break
             if best is not None:
-                found.append((c.flag, best))
-        return found
+                found[k] = best
+                raised = min(raised, _RANK[best])
+        return [(compiled[k].flag, found[k]) for k in sorted(found)]  # knowledge-base order
 
     def _window_level(self, c: _Compiled, forms: set[str], seen: _Texts) -> Urgency | None:
         texts = {seen.blank(c.ignore, f) for f in forms} if c.ignore else forms
@@ -428,7 +458,7 @@ class Triage:
         """The one triage decision for a message: flag (with its level), screen, or nothing."""
         undenied = _undenied(text)
         ss = sentences(undenied)
-        hits = self._rule_hits_in(text, ss)
+        hits = self._rule_hits_in(text, ss, most_urgent=True)
         model, cfg = self.model, self.safety.model
         score, topic = 0.0, None
         if (

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -248,35 +249,31 @@ class TriageModel:
         marked = _marked_sentences(sentences)
         n, vocab = len(marked), self.vocabulary
         windows = 2 * n - 1  # window k < n is sentence k; n + k is sentences k and k + 1
-        # Every sentence's ids (`_ids_array`), one after another, and how many each has.
-        chunks: list[bytes] = []
-        sizes = np.zeros(n, dtype=np.int64)
-        pairs: list[int] = []  # word bigram ids inside sentences, and the sentence of each
-        pair_of: list[int] = []
-        cache = self._word_ids
-        for k, m in enumerate(marked):
-            size = 0
-            for w in m:
-                got = cache.get(w)
-                if got is None:
-                    got = self._word_bytes(w)
-                chunks.append(got)
-                size += len(got)
-            for a, b in itertools.pairwise(m):
-                if (i := vocab.get(f"w:{a} {b}")) is not None:
-                    pairs.append(i)
-                    pair_of.append(k)
-            sizes[k] = size // 8
+        # Every word of every sentence, one after another, and the sentence of each.
+        flat = list(itertools.chain.from_iterable(marked))
+        counts = np.fromiter(map(len, marked), dtype=np.int64, count=n)
+        of_word = np.repeat(np.arange(n, dtype=np.int64), counts)
+        # Each word's ids but bigrams (`_word_bytes`, cached), one after another.
+        got = list(map(self._word_ids.get, flat))
+        if None in got:
+            for j, w in enumerate(flat):
+                if got[j] is None:
+                    got[j] = self._word_bytes(w)
+        chunks = cast("list[bytes]", got)  # (no None is left)
+        sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks)) // 8
+        # The word bigram of each two neighbouring words: inside a sentence, or the one that
+        # joins two neighbouring sentences (across an empty sentence, none).
+        keys = map("w:{} {}".format, flat, itertools.islice(flat, 1, None))
+        grams = np.fromiter(
+            map(vocab.get, keys, itertools.repeat(-1)), dtype=np.int64, count=max(len(flat) - 1, 0)
+        )
+        left, right = of_word[:-1], of_word[1:]
+        inner = (right == left) & (grams >= 0)
         joins = np.full(max(n - 1, 0), -1, dtype=np.int64)
-        for k in range(n - 1):
-            if marked[k] and marked[k + 1]:
-                joins[k] = vocab.get(f"w:{marked[k][-1]} {marked[k + 1][0]}", -1)
-        each = np.concatenate(
-            (np.frombuffer(b"".join(chunks), dtype=np.int64), np.array(pairs, dtype=np.int64))
-        )
-        sent = np.concatenate(
-            (np.repeat(np.arange(n, dtype=np.int64), sizes), np.array(pair_of, dtype=np.int64))
-        )
+        across = (right == left + 1) & (grams >= 0)
+        joins[left[across]] = grams[across]
+        each = np.concatenate((np.frombuffer(b"".join(chunks), dtype=np.int64), grams[inner]))
+        sent = np.concatenate((np.repeat(of_word, sizes), left[inner]))
         # A pair window holds both its sentences' ids and the bigram that joins them: each id
         # of sentence k counts in window k and in the pair windows n + k - 1 and n + k.
         first, second = sent < n - 1, sent >= 1
