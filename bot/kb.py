@@ -156,6 +156,33 @@ class RedFlag(_Model):
         return v
 
 
+class LanguageRules(_Model):
+    """One red flag's rules in one other language (safety.yaml `languages`): the same kinds of
+    pattern as the flag's own, merged into it when the triage is built. Written without accents:
+    the triage also reads every text with its accents folded ("fièvre" -> "fievre")."""
+
+    patterns: Regexes = []
+    all_of: list[Regexes] = []
+    escalate: list[Escalation] = []
+    unless: Regexes = []
+
+    @field_validator("all_of")
+    @classmethod
+    def _groups_of_two(cls, v: list[list[str]]) -> list[list[str]]:
+        if any(len(group) < 2 for group in v):
+            raise ValueError("each all_of combination needs at least two patterns")
+        return v
+
+
+class Language(_Model):
+    """A language users write whole messages in: its negation words (added to the triage's) and,
+    per red flag id, that flag's rules in it. Every red flag must have rules in every language."""
+
+    name: str
+    negations: list[str] = []
+    red_flags: dict[str, LanguageRules] = {}
+
+
 class LevelText(_Model):
     """How one urgency level is said: `header` is the single line that leads the reply (what to
     do and how soon); `sources` are cited under every reply of the level."""
@@ -219,6 +246,8 @@ class Safety(_Model):
     someone_else: SomeoneElse | None = None
     model: Model | None = None
     negations: list[str] = []
+    # Other languages, by code ("es", "de"): per red flag, its rules in that language.
+    languages: dict[str, Language] = {}
     # The message says the back is fine or the symptom has passed ("back's fine", "it went away
     # after ten minutes"): a rule's hit becomes the screening question instead of an urgent
     # reply. Still counted as caught: "Yes" leads to the flag's reply.
@@ -580,6 +609,27 @@ def _check_safety(
         for lv in others:
             if _LEVEL_WORDS[lv].search(rf.message):
                 p.add("safety.yaml", rf.id, f"{rf.level} message uses {lv} wording")
+    for code, lang in safety.languages.items():
+        where = f"languages.{code}"
+        for fid in sorted(set(ids) - set(lang.red_flags)):
+            p.add("safety.yaml", where, f"no {lang.name} rules for red flag {fid}")
+        for fid, rules in lang.red_flags.items():
+            if fid not in ids:
+                p.add("safety.yaml", where, f"unknown red flag {fid}")
+            if not rules.patterns and not rules.all_of:
+                p.add("safety.yaml", f"{where}.{fid}", "no patterns and no all_of")
+            for text in (
+                *rules.patterns,
+                *(g for c in rules.all_of for g in c),
+                *(q for e in rules.escalate for q in e.patterns),
+                *rules.unless,
+            ):
+                # Texts are also read accent-folded, so an accented pattern only half works.
+                if not text.isascii():
+                    p.add("safety.yaml", f"{where}.{fid}", f"accented pattern {text[:40]!r}")
+                for name in _CONCEPT_REF.findall(text):
+                    if name not in safety.concepts:
+                        p.add("safety.yaml", f"{where}.{fid}", f"unknown concept %{name}%")
     if safety.screening is not None:
         for item in safety.screening.items:
             if item.flag not in ids:

@@ -23,8 +23,8 @@ from enum import Enum
 from typing import Protocol
 
 from bot.core.literals import Scanner, prefilter, required
-from bot.core.text import clean
-from bot.kb import URGENCIES, RedFlag, Safety, Urgency
+from bot.core.text import STOPWORDS, clean, fold
+from bot.kb import URGENCIES, Escalation, RedFlag, Safety, Urgency
 
 _NEGATION_WINDOW = 3  # words before a match that can cancel it ("no numbness")
 _LOOK_BACK = 120  # characters before a match read for those words
@@ -137,13 +137,15 @@ _SPACES = re.compile(r"\s+")
 
 
 def _spellings(text: str) -> set[str]:
-    """Two spellings of the same text, so "can't" matches both "cant" and "can t"."""
+    """Two spellings of the same text, so "can't" matches both "cant" and "can t"; with accents,
+    each also without them, so "fièvre" matches the rules' "fievre" (`fold`)."""
     spaced = _NON_WORD.sub(" ", text.lower()).strip()
     if text.isascii() and "'" not in text and "`" not in text:
         # `clean(text)`: for ASCII without apostrophes, Unicode folding and apostrophe removal
         # change nothing, so it is this spelling with its runs of spaces made one.
         return {_SPACES.sub(" ", spaced), spaced}
-    return {clean(text), spaced}
+    out = {clean(text), spaced}
+    return out | {fold(x) for x in out}
 
 
 def _undenied(text: str) -> str:
@@ -228,6 +230,24 @@ class _Texts:
         return text
 
 
+def _with_languages(safety: Safety, rf: RedFlag) -> RedFlag:
+    """The flag with its rules in every other language (safety.yaml `languages`) added to its own."""
+    extra = [x for lang in safety.languages.values() if (x := lang.red_flags.get(rf.id))]
+    if not extra:
+        return rf
+    ups: dict[Urgency, list[str]] = {}
+    for e in (*rf.escalate, *(e for x in extra for e in x.escalate)):
+        ups.setdefault(e.level, []).extend(e.patterns)
+    return rf.model_copy(
+        update={
+            "patterns": [*rf.patterns, *(p for x in extra for p in x.patterns)],
+            "all_of": [*rf.all_of, *(g for x in extra for g in x.all_of)],
+            "unless": [*rf.unless, *(p for x in extra for p in x.unless)],
+            "escalate": [Escalation(level=lv, patterns=ps) for lv, ps in ups.items()],
+        }
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Triage:
     """Red-flag rules of the knowledge base, plus the learned model when one is given."""
@@ -245,6 +265,10 @@ class Triage:
     _reassurances: tuple[re.Pattern[str], ...] = ()
     # The positions in `_compiled`, the flags that can reach the most urgent level first.
     _by_top: tuple[int, ...] = ()
+    # Only the other languages' rules (when there are any). The model, trained on English, cannot
+    # read a message in another language, so it does not veto a hit in one these rules fire in
+    # and that has few English function words (`_foreign`).
+    _languages: Triage | None = None
 
     @classmethod
     def build(cls, safety: Safety, model: Scorer | None = None) -> Triage:
@@ -257,6 +281,7 @@ class Triage:
             return tuple(re.compile(expand(p)) for p in ps)
 
         def prepare(rf: RedFlag) -> _Compiled:
+            rf = _with_languages(safety, rf)
             patterns = comp(rf.patterns)
             combos = tuple(comp(group) for group in rf.all_of)
             starts = [*patterns, *(g[0] for g in combos if g)]
@@ -275,7 +300,11 @@ class Triage:
             )
 
         compiled = tuple(prepare(rf) for rf in safety.red_flags)
-        negs = frozenset(clean(n) for n in safety.negations if clean(n))
+        words = [
+            *safety.negations,
+            *(n for lang in safety.languages.values() for n in lang.negations),
+        ]
+        negs = frozenset(w for n in words if (cn := clean(n)) for w in (cn, fold(cn)))
         m = safety.model
         gate = (comp(m.ignore), comp(m.needs)) if m else ((), ())
         every: list[re.Pattern[str]] = []
@@ -289,6 +318,22 @@ class Triage:
         by_id = {c.flag.id: c for c in compiled}
         index = _Index(every, list(starts))
         by_top = tuple(sorted(range(len(compiled)), key=lambda k: _RANK[compiled[k].top]))
+        languages = None
+        if safety.languages:
+            negations = [
+                *safety.negations,
+                *(n for x in safety.languages.values() for n in x.negations),
+            ]
+            bare = safety.model_copy(
+                update={"red_flags": [], "languages": {}, "model": None, "negations": negations}
+            )
+            only = [
+                _with_languages(
+                    safety, rf.model_copy(update={"patterns": [], "all_of": [], "escalate": []})
+                )
+                for rf in safety.red_flags
+            ]
+            languages = cls.build(bare.model_copy(update={"red_flags": only}))
         return cls(
             safety,
             compiled,
@@ -300,6 +345,7 @@ class Triage:
             starts,
             comp(safety.reassured),
             by_top,
+            languages,
         )
 
     # ------------------------------------------------------------------ rules
@@ -471,9 +517,13 @@ class Triage:
         if hits:
             level = min((lv for _, lv in hits), key=_RANK.__getitem__)
             flags = tuple(f for f, lv in hits if lv == level)
-            if (model is not None and cfg is not None and score < cfg.veto) or self._reassured(
-                text
-            ):
+            vetoed = (
+                model is not None
+                and cfg is not None
+                and score < cfg.veto
+                and not self._foreign(text, ss)
+            )
+            if vetoed or self._reassured(text):
                 # The model is confident this is not a red flag: ask rather than alarm. The
                 # rule's flags stay on the assessment: when the question cannot be asked again
                 # so soon, the router gives their reply rather than nothing.
@@ -488,6 +538,15 @@ class Triage:
             return Assessment(Outcome.SCREEN, score=score)
         return Assessment(Outcome.NONE, score=score)
 
+    def _foreign(self, text: str, ss: list[str]) -> bool:
+        """Written in another language: a rule of one fires, and under a third of the words are
+        English function words ("the", "my", "and": bot.core.text.STOPWORDS)."""
+        if self._languages is None:
+            return False
+        words = [w for w in clean(text).split() if not w.isdigit()]
+        english = sum(w in STOPWORDS for w in words)
+        return 3 * english < len(words) and bool(self._languages._rule_hits_in(text, ss))
+
     def _escalated(self, c: _Compiled, text: str) -> Urgency:
         """The flag's level, raised by its escalation patterns anywhere in one window ("both
         legs" makes the model's leg-weakness flag an emergency)."""
@@ -496,13 +555,12 @@ class Triage:
             return level
         seen = _Texts(self._index)
         for window in windows(text):
-            level = self._raised(
-                c, level, {clean(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))}, seen
-            )
+            t = clean(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))
+            level = self._raised(c, level, {t, fold(t)}, seen)
         return level
 
     def _reassured(self, text: str) -> bool:
-        t = clean(text)
+        t = fold(clean(text))
         return any(p.search(t) for p in self._reassurances)
 
     @staticmethod
@@ -511,7 +569,7 @@ class Triage:
         if not c.model_needs:
             return True
         t = clean(undenied)
-        return any(p.search(t) for p in c.model_needs)
+        return any(p.search(x) for p in c.model_needs for x in {t, fold(t)})
 
     def _worth_scoring(self, text: str, min_words: int) -> bool:
         """Enough words, and at least one about the body or a symptom."""

@@ -37,6 +37,19 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+# Letters NFKD does not take apart: ß, ł, ø, æ, œ, đ, ı.
+_UNFOLDED = str.maketrans({"ß": "ss", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ı": "i"})
+
+
+def fold(text: str) -> str:
+    """The text with accents dropped ("fièvre" -> "fievre", "Rücken" -> "rucken", "gorączka"
+    -> "goraczka"), for rules written without them; ASCII text is returned as it is."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKD", text.translate(_UNFOLDED))
+    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+
+
 def stem(word: str) -> str:
     """A deliberately light stemmer: plurals and -ing, so 'rows'/'rowing' meet 'row'."""
     if len(word) > 4 and word.endswith("ies"):

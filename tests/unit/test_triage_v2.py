@@ -320,13 +320,12 @@ async def test_a_doubted_rule_flag_is_not_lost_when_the_screening_was_just_asked
     make_chat,
 ) -> None:
     """A rule fires but the model doubts it: the screening question. Asked again within its
-    quiet period, the rule's own reply comes instead of an ordinary answer."""
+    quiet period, the rule's own reply comes instead of an ordinary answer. (In English: the
+    model never doubts a message in another language, test_triage_languages.py.)"""
     chat = make_chat(triage_model=FixedScorer(0.01))
-    [first] = await chat.say(
-        "fiebre desde hace 2 días y dolor de espalda, is this normal after gym?"
-    )
+    [first] = await chat.say("fever for 2 days and my back hurts, is this normal after gym?")
     assert first.kind is Kind.SCREEN
-    [second] = await chat.say("mujhe bukhar hai aur kamar mein dard")
+    [second] = await chat.say("I have a fever and my back aches")
     assert second.kind is Kind.RED_FLAG and second.topic == "fever", second.text[:80]
     assert second.urgency == "urgent"
 
