@@ -265,10 +265,12 @@ class Triage:
     _reassurances: tuple[re.Pattern[str], ...] = ()
     # The positions in `_compiled`, the flags that can reach the most urgent level first.
     _by_top: tuple[int, ...] = ()
-    # Only the other languages' rules (when there are any). The model, trained on English, cannot
-    # read a message in another language, so it does not veto a hit in one these rules fire in
-    # and that has few English function words (`_foreign`).
-    _languages: Triage | None = None
+    # Only the other languages' rules (when there are any), as the safety data to build them
+    # from. The model, trained on English, cannot read a message in another language, so it does
+    # not veto a hit in one these rules fire in and that has few English function words
+    # (`_foreign`). Built on first need: compiling them again cost every start ~0.1 s.
+    _languages: Safety | None = None
+    _languages_built: list[Triage] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def build(cls, safety: Safety, model: Scorer | None = None) -> Triage:
@@ -333,7 +335,7 @@ class Triage:
                 )
                 for rf in safety.red_flags
             ]
-            languages = cls.build(bare.model_copy(update={"red_flags": only}))
+            languages = bare.model_copy(update={"red_flags": only})
         return cls(
             safety,
             compiled,
@@ -545,7 +547,11 @@ class Triage:
             return False
         words = [w for w in clean(text).split() if not w.isdigit()]
         english = sum(w in STOPWORDS for w in words)
-        return 3 * english < len(words) and bool(self._languages._rule_hits_in(text, ss))
+        if 3 * english >= len(words):
+            return False
+        if not self._languages_built:
+            self._languages_built.append(Triage.build(self._languages))
+        return bool(self._languages_built[0]._rule_hits_in(text, ss))
 
     def _escalated(self, c: _Compiled, text: str) -> Urgency:
         """The flag's level, raised by its escalation patterns anywhere in one window ("both
