@@ -32,7 +32,9 @@ from bot.storage.store import SqlStore, create_engine
 from tests.conftest import Chat
 from tests.storage.conftest import count
 
-CRACK = ("is it bad to crack my back", "should i crack my own back")
+# Two wordings of one question the knowledge base does not cover (KB pass 7 added an entry on
+# back cracking, which the earlier pair asked about).
+ASKED_TWICE = ("is acupuncture good for my back", "does acupuncture help my back")
 MASSAGE = "will a tens machine help my back"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,7 +84,7 @@ async def test_inbox_round_trip(
 
     # Three questions the bot cannot answer, and two it must not record.
     # "Did you mean" or the honest "not sure which answer fits": both are recorded.
-    for chat, question in ((ann, CRACK[0]), (bob, CRACK[1])):
+    for chat, question in ((ann, ASKED_TWICE[0]), (bob, ASKED_TWICE[1])):
         [got] = await chat.say(question)
         assert got.kind is Kind.SUGGEST or (
             got.kind is Kind.OUT_OF_SCOPE and got.topic == "unclear"
@@ -99,7 +101,7 @@ async def test_inbox_round_trip(
     listing = json.loads(out)
     assert listing["open"] == 3
     clusters = listing["clusters"]
-    assert [[i["text"] for i in c["items"]] for c in clusters] == [list(CRACK), [MASSAGE]]
+    assert [[i["text"] for i in c["items"]] for c in clusters] == [list(ASKED_TWICE), [MASSAGE]]
     assert [c["count"] for c in clusters] == [2, 1]
     assert clusters[0]["candidates"] and all(0 < c["score"] < 1 for c in clusters[0]["candidates"])
     assert [i["platform"] for i in clusters[0]["items"]] == ["telegram", "discord"]
@@ -131,15 +133,15 @@ async def test_inbox_round_trip(
     assert [(r["id"], r["status"], r["faq_id"]) for r in listing["resolved"]] == [
         (massage_id, "promoted", "relieve_back_pain")
     ]
-    crack_ids = [i["id"] for i in listing["clusters"][0]["items"]]
-    rc, out, _ = await backbot(capsys, "inbox", "dismiss", *map(str, crack_ids))
+    asked_ids = [i["id"] for i in listing["clusters"][0]["items"]]
+    rc, out, _ = await backbot(capsys, "inbox", "dismiss", *map(str, asked_ids))
     assert rc == 0 and out.startswith("dismissed")
     rc, out, _ = await backbot(capsys, "inbox")
     assert "The inbox is empty" in out
 
     # /export shows a user their questions; /forget unlinks them and keeps the questions.
     exported = await store.export(UserKey("telegram", "ann"))
-    assert [r["text"] for r in exported["unanswered_questions"]] == [CRACK[0], MASSAGE]
+    assert [r["text"] for r in exported["unanswered_questions"]] == [ASKED_TWICE[0], MASSAGE]
     assert await store.forget(UserKey("telegram", "ann")) == 2
     assert await store.export(UserKey("telegram", "ann")) == {}
     assert await count(store, UnansweredQuestion) == 3
