@@ -92,7 +92,11 @@ def _marked_sentences(sentences: Sequence[str]) -> list[list[str]]:
     if not plain or _CLAUSE_MARK in joined or joined.count(_SENTENCE_MARK) != len(plain) - 1:
         return [_marked_words(s) for s in sentences]
     out: list[list[str]] = [[] for _ in sentences]
+    if _CLAUSE_MARK in _APOSTROPHES.sub("", joined):  # typed as "qxclause'qx"
+        return [_marked_words(s) for s in sentences]
     words = _NON_WORD.sub(" ", _APOSTROPHES.sub("", _CLAUSES.sub(f" {_CLAUSE_MARK} ", joined)))
+    if words.split().count(_SENTENCE_MARK) != len(plain) - 1:  # a marker typed with an apostrophe
+        return [_marked_words(s) for s in sentences]
     at = iter(plain)
     cur = out[next(at)]
     negated = False

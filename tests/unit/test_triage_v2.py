@@ -402,3 +402,11 @@ def test_a_trip_and_pain_that_got_weaker_are_not_leg_weakness(kb) -> None:
     assert [f.id for f in rules.check("I keep tripping over my own feet and my back aches")] == [
         "leg_weakness"
     ]
+
+
+async def test_a_message_holding_the_models_marker_words_gets_an_answer(chat: Chat) -> None:
+    # The model marks sentence and clause breaks with stand-in words; typed with an apostrophe
+    # they once survived the check and stopped the reply with an error.
+    for text in ("my back qxsentence'qx hurts. what helps?", "my back qxclause'qx hurts a bit"):
+        replies = await chat.say(text)
+        assert replies and "went wrong" not in replies[0].text, replies[0].text
