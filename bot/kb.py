@@ -119,6 +119,14 @@ class Escalation(_Model):
     patterns: Regexes = Field(min_length=1)
 
 
+def _combinations_of_two(v: list[list[str]]) -> list[list[str]]:
+    """`all_of` (a red flag's, or one language's rules for it): every combination has two or
+    more patterns."""
+    if any(len(group) < 2 for group in v):
+        raise ValueError("each all_of combination needs at least two patterns")
+    return v
+
+
 class RedFlag(_Model):
     """A symptom that needs a doctor, at one urgency `level`. It is raised when any of `patterns`
     matches, or when every group of one `all_of` combination matches, inside one window of at
@@ -148,12 +156,7 @@ class RedFlag(_Model):
     message: str = Field(max_length=MAX_ANSWER_CHARS)
     sources: list[str] = Field(min_length=1)
 
-    @field_validator("all_of")
-    @classmethod
-    def _groups_of_two(cls, v: list[list[str]]) -> list[list[str]]:
-        if any(len(group) < 2 for group in v):
-            raise ValueError("each all_of combination needs at least two patterns")
-        return v
+    _groups_of_two = field_validator("all_of")(_combinations_of_two)
 
 
 class LanguageRules(_Model):
@@ -166,12 +169,7 @@ class LanguageRules(_Model):
     escalate: list[Escalation] = []
     unless: Regexes = []
 
-    @field_validator("all_of")
-    @classmethod
-    def _groups_of_two(cls, v: list[list[str]]) -> list[list[str]]:
-        if any(len(group) < 2 for group in v):
-            raise ValueError("each all_of combination needs at least two patterns")
-        return v
+    _groups_of_two = field_validator("all_of")(_combinations_of_two)
 
 
 class Language(_Model):
