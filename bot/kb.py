@@ -167,6 +167,7 @@ class LanguageRules(_Model):
     patterns: Regexes = []
     all_of: list[Regexes] = []
     escalate: list[Escalation] = []
+    ignore: Regexes = []
     unless: Regexes = []
 
     _groups_of_two = field_validator("all_of")(_combinations_of_two)

@@ -243,6 +243,7 @@ def _with_languages(safety: Safety, rf: RedFlag) -> RedFlag:
             "patterns": [*rf.patterns, *(p for x in extra for p in x.patterns)],
             "all_of": [*rf.all_of, *(g for x in extra for g in x.all_of)],
             "unless": [*rf.unless, *(p for x in extra for p in x.unless)],
+            "ignore": [*rf.ignore, *(p for x in extra for p in x.ignore)],
             "escalate": [Escalation(level=lv, patterns=ps) for lv, ps in ups.items()],
         }
     )

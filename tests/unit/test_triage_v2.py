@@ -204,6 +204,8 @@ async def test_a_sure_model_asks_when_the_message_never_mentions_its_flag(make_c
         "back is fine. gym tonight?",
         "slipped off the climbing wall onto the big crash mat, landed on my back, totally fine. "
         "usual session tonight?",
+        "after a deep sports massage both my legs tingled for about ten minutes, then it went "
+        "and hasn't come back. is that normal?",
     ],
 )
 async def test_a_symptom_that_passed_asks_rather_than_alarms(chat: Chat, text: str) -> None:
