@@ -141,6 +141,11 @@ class RedFlag(_Model):
     escalate: list[Escalation] = []
     patterns: Regexes = Field(min_length=1)
     all_of: list[Regexes] = []
+    # Where a combination's first two groups (body site x symptom) must meet: anywhere in the
+    # window of two sentences (the default), or in one sentence, for common words that meet by
+    # chance in a story ("my legs turned to jelly" ... "my core is weak"). Later groups (the
+    # qualifier) may be anywhere in the window.
+    all_of_within: Literal["sentence", "window"] = "window"
     # What the message must mention for the learned model alone to answer with this flag (a leg
     # word for leg weakness). Without one the model's "sure" becomes the screening question, which
     # still reaches this flag's reply on "Yes". Empty: no such condition.

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from typing import Protocol
 
 from bot.core.literals import Scanner, prefilter, required
@@ -116,6 +117,8 @@ class _Compiled:
     # The most urgent level this flag can reach (its own, or one it escalates to).
     top: Urgency = "emergency"
     model_needs: tuple[re.Pattern[str], ...] = ()
+    # `all_of_within: sentence`: a combination's first two groups must meet in one sentence.
+    combos_in_sentence: bool = False
     _anywhere: list[re.Pattern[str]] = field(  # filled once, on first use
         default_factory=list, compare=False, repr=False
     )
@@ -300,6 +303,7 @@ class Triage:
                 prefilter(starts),
                 min((rf.level, *(e.level for e in rf.escalate)), key=_RANK.__getitem__),
                 comp(rf.model_needs),
+                rf.all_of_within == "sentence",
             )
 
         compiled = tuple(prepare(rf) for rf in safety.red_flags)
@@ -392,6 +396,9 @@ class Triage:
                 got = cache[(a, b)] = _spellings(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", window.lower()))
             return got
 
+        def parts(a: int, b: int) -> list[set[str]]:
+            return [forms(a, a), forms(b, b)] if a != b else []
+
         found: dict[int, Urgency] = {}
         order = self._by_top if most_urgent else range(len(compiled))
         raised = len(_RANK)  # the rank of the most urgent level raised so far
@@ -416,7 +423,12 @@ class Triage:
             spans |= {(j, j + 1) for i in could for j in (i - 1, i) if 0 <= j < last}
             best: Urgency | None = None
             for a, b in sorted(spans):
-                level = self._window_level(c, forms(a, b), texts)
+                level = self._window_level(
+                    c,
+                    forms(a, b),
+                    texts,
+                    partial(parts, a, b),
+                )
                 if level is None or (best is not None and _RANK[level] >= _RANK[best]):
                     continue  # (the exceptions are read only where they would change something)
                 if c.nearby and any(
@@ -433,7 +445,12 @@ class Triage:
                 raised = min(raised, _RANK[best])
         return [(compiled[k].flag, found[k]) for k in sorted(found)]  # knowledge-base order
 
-    def _window_level(self, c: _Compiled, forms: set[str], seen: _Texts) -> Urgency | None:
+    def _window_level(
+        self, c: _Compiled, forms: set[str], seen: _Texts, parts: Callable[[], list[set[str]]]
+    ) -> Urgency | None:
+        """The level the flag reaches in one window (`forms`: its spellings), or None. `parts`
+        gives the spellings of each of the window's sentences, read only for a flag whose
+        combinations must pair their first two groups inside one sentence."""
         texts = {seen.blank(c.ignore, f) for f in forms} if c.ignore else forms
         needs = self._index.needs
         # (The same tests as `seen.may(p, f) and self._hit(p, f)`, the set test inlined.)
@@ -445,29 +462,43 @@ class Triage:
             if (lits := needs[p]) is None or not lits.isdisjoint(found)
         )
         if not hit and c.combos:
-            # A combination one of whose groups cannot occur is not read at all.
-            founds = [fd for _, fd in read]
-            hit = any(
-                all(
-                    any((lits := needs[p]) is None or not lits.isdisjoint(fd) for fd in founds)
-                    for p in combo
+            hit = any(self._combo_hits(combo, read) for combo in c.combos)
+            if hit and c.combos_in_sentence and len(split := parts()) > 1:
+                # body site x symptom in one sentence; the qualifier may be in the other
+                sentence_reads = [
+                    [(f, seen.found(f)) for f in {seen.blank(c.ignore, x) for x in part}]
+                    for part in split
+                ]
+                hit = any(
+                    self._combo_hits(combo, read)
+                    and any(self._combo_hits(combo[:2], r) for r in sentence_reads)
+                    for combo in c.combos
                 )
-                and all(
-                    any(
-                        self._hit(p, f)
-                        for f, found in read
-                        if (lits := needs[p]) is None or not lits.isdisjoint(found)
-                    )
-                    for p in combo
-                )
-                for combo in c.combos
-            )
         # An exception in the window silences the flag there; read only when the flag fired.
         if not hit or any(
             seen.may(u, f) and self._within_clause(u, f) for u in c.unless for f in forms
         ):
             return None
         return self._raised(c, c.flag.level, texts, seen)
+
+    def _combo_hits(
+        self, combo: tuple[re.Pattern[str], ...], read: list[tuple[str, set[str]]]
+    ) -> bool:
+        """Every group of the combination matches one of the spellings in `read`; a group that
+        cannot occur (none of its literals found) is known to fail before any regex runs."""
+        needs = self._index.needs
+        founds = [fd for _, fd in read]
+        return all(
+            any((lits := needs[p]) is None or not lits.isdisjoint(fd) for fd in founds)
+            for p in combo
+        ) and all(
+            any(
+                self._hit(p, f)
+                for f, found in read
+                if (lits := needs[p]) is None or not lits.isdisjoint(found)
+            )
+            for p in combo
+        )
 
     def _raised(self, c: _Compiled, level: Urgency, texts: set[str], seen: _Texts) -> Urgency:
         """`level`, raised by the flag's escalation patterns found in `texts`."""

@@ -115,3 +115,21 @@ def test_negations_and_idioms_are_not_red_flags(kb, text: str) -> None:
 )
 def test_negation_stops_at_the_clause(kb, text: str, flag: str) -> None:
     assert flag in [f.id for f in Triage.build(kb.safety).check(text)]
+
+
+def test_a_combination_read_in_one_sentence_only_does_not_join_a_story(kb) -> None:
+    """leg_weakness is `all_of_within: sentence`: a leg word and a weakness word from two
+    sentences of a story are not a flag; in one sentence they are, with the qualifier ("since
+    my back went") in either sentence of the window."""
+    triage = Triage.build(kb.safety)
+    story = (
+        "Ran my first 10k on Sunday and my legs held up. Felt weak and wobbly from hunger after."
+    )
+    assert triage.check(story) == []
+    told = "my legs keep giving way. it started when my back went"
+    assert [f.id for f in triage.check(told)] == ["leg_weakness"]
+    flag = next(f for f in kb.safety.red_flags if f.id == "leg_weakness")
+    assert flag.all_of_within == "sentence"
+    # a flag whose combinations may span a window still joins its two sentences
+    across = "Fell off a ladder at work. My back is agony and I can't bend."
+    assert "trauma" in [f.id for f in triage.check(across)]
