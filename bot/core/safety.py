@@ -603,10 +603,11 @@ class Triage:
 
     @staticmethod
     def _mentioned(c: _Compiled, undenied: str) -> bool:
-        """The message (denied clauses left out) mentions what the model's flag is about."""
+        """The message (denied clauses left out, the flag's idioms blanked) mentions what the
+        model's flag is about: "it took my breath away" says nothing about breathing."""
         if not c.model_needs:
             return True
-        t = clean(undenied)
+        t = _blank(c.ignore, clean(undenied))
         return any(p.search(x) for p in c.model_needs for x in {t, fold(t)})
 
     def _worth_scoring(self, text: str, min_words: int) -> bool:

@@ -73,6 +73,11 @@ def test_red_flag_recall_and_false_alarms(kb, name: str) -> None:
         # a fever that has gone; an idiom in the apostrophe-dropped spelling
         "had malaria with a high fever, the fever is gone totally. back stiff from bed rest",
         "a routine that won't leave me feeling like I've been hit by a bus?",
+        # idioms (dev I)
+        "literally broke my back doing the slides for the group project, now a 5 day plan?",
+        "got a fever for this new album honestly, on repeat",
+        "my uncle had a tumour on his spine years ago, is back stuff hereditary? asking for "
+        "general interest, i'm fine",
     ],
 )
 def test_negations_and_idioms_are_not_red_flags(kb, text: str) -> None:
@@ -111,6 +116,12 @@ def test_negations_and_idioms_are_not_red_flags(kb, text: str) -> None:
         ("ilang linggo na, mga 6 weeks, sakit pa rin ng likod ko. lumalala pa", "not_improving"),
         ("Seit 6 Wochen Rückenschmerzen, no improvement with exercises", "not_improving"),
         ("meine Rückenschmerzen sind nachts am schlimmsten, keine Position hilft", "night_pain"),
+        (
+            "J'ai très mal au dos et je ne sens plus bien quand je vais aux toilettes, tout est "
+            "engourdi en bas",
+            "cauda_equina",
+        ),
+        ("I can't catch my breath and my back hurts between the shoulder blades", "chest_pain"),
     ],
 )
 def test_negation_stops_at_the_clause(kb, text: str, flag: str) -> None:

@@ -206,6 +206,14 @@ async def test_a_sure_model_asks_when_the_message_never_mentions_its_flag(make_c
         "usual session tonight?",
         "after a deep sports massage both my legs tingled for about ten minutes, then it went "
         "and hasn't come back. is that normal?",
+        # an idiom is not a mention for the model ("took my breath away"); checked and told as
+        # having nothing to do with the back; a symptom that cleared up completely
+        "my back went into spasm getting out of the car, the worst pain I've ever felt for about "
+        "30 seconds, properly took my breath away. now a dull soreness. stretch or rest?",
+        "I have a hiatus hernia so I get a burning in my chest after big meals, checked out for "
+        "years. Nothing to do with my back, which is fine. Exercises to avoid after eating?",
+        "last month I had some numbness in my leg, GP said all fine and it cleared up completely "
+        "within a week. symptom free for three weeks. how do I ease back in?",
     ],
 )
 async def test_a_symptom_that_passed_asks_rather_than_alarms(chat: Chat, text: str) -> None:
