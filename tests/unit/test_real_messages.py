@@ -169,3 +169,21 @@ def test_the_rowing_machine_is_not_the_row_exercise(kb: KnowledgeBase) -> None:
     assert lib.normalize("is the rowing machine ok") == "is the ergometer ok"
     [reply] = lib.answer("is an indoor rower ok with a bad back")
     assert reply.topic == "rowing_machine_back", reply.topic
+
+
+# Long messages whose "back" is a song's, a turned back or a backflip's, and whose question is
+# about something else: declined, not answered from the story's incidental words.
+STORIES_ELSEWHERE = [
+    "I've been playing drums for a year and I'm learning 'Back in Black' at half speed. My "
+    "hands can't keep up on the fills. How do I get faster at drum fills?",
+    "Our kitten keeps climbing the curtains and when we turn our backs she attacks our ankles. "
+    "We've tried a water spray and toys. How do I stop a kitten climbing the curtains?",
+    "I did a back walkover at gymnastics as a kid and now at 30 I've joined an adult tumbling "
+    "class. The coach says my back handspring is close. How do I stop being scared of it?",
+]
+
+
+@pytest.mark.parametrize("text", STORIES_ELSEWHERE)
+async def test_long_story_about_something_else_is_declined(chat: Chat, text: str) -> None:
+    replies = await chat.say(text)
+    assert [r.kind for r in replies] == [Kind.OUT_OF_SCOPE], [r.text[:60] for r in replies]
