@@ -187,3 +187,25 @@ STORIES_ELSEWHERE = [
 async def test_long_story_about_something_else_is_declined(chat: Chat, text: str) -> None:
     replies = await chat.say(text)
     assert [r.kind for r in replies] == [Kind.OUT_OF_SCOPE], [r.text[:60] for r in replies]
+
+
+# KB pass for topics real messages asked that the knowledge base lacked (each sourced).
+NEW_TOPICS = [
+    ("which core exercises avoid pressure on a sore tailbone", "tailbone_pain_exercise"),
+    ("are ab wheel rollouts bad for my lower back", "ab_wheel_lower_back"),
+    ("what's the difference between mobility and stretching", "mobility_vs_stretching"),
+    ("should I exercise with back pain on my period", "period_back_pain_exercise"),
+    ("rack pulls or deadlifts, what's the difference", "rack_pull_vs_deadlift"),
+    ("roman chair or GHD for back extensions", "roman_chair_vs_ghd"),
+    ("is the smith machine safer for deadlifts and rows", "smith_machine_back"),
+    ("does an inversion table help a bad back", "inversion_traction_back"),
+    ("are jefferson curls safe", "jefferson_curl"),
+    ("is spinal manipulation better than exercise for a bad back", "manipulation_vs_exercise"),
+]
+
+
+@pytest.mark.parametrize(("text", "topic"), NEW_TOPICS)
+async def test_new_topic_gets_its_answer(chat: Chat, text: str, topic: str) -> None:
+    [reply] = await chat.say(text)
+    assert (reply.kind, reply.topic) == (Kind.FAQ, topic), (text, reply.topic, reply.text[:60])
+    assert re.search(r"Sources?: \[[^]]+\]\(https://", reply.text)
