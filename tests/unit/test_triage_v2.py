@@ -57,6 +57,9 @@ async def test_missed_emergencies_now_get_the_emergency_answer(chat: Chat, text:
         # "cabin fever" is being stuck indoors, not a temperature
         "Six weeks after my back operation and the physio says walk daily. I've got terrible "
         "cabin fever stuck at home. How far should I be walking by now?",
+        # the chest as a shape or a muscle group, not a symptom
+        "I train mostly chest and arms. My upper back looks narrow compared to my chest and my "
+        "lower back gets tight after rows. How many sets of rows should I do a week?",
     ],
 )
 async def test_false_emergencies_are_gone(chat: Chat, text: str) -> None:
