@@ -209,3 +209,18 @@ async def test_new_topic_gets_its_answer(chat: Chat, text: str, topic: str) -> N
     [reply] = await chat.say(text)
     assert (reply.kind, reply.topic) == (Kind.FAQ, topic), (text, reply.topic, reply.text[:60])
     assert re.search(r"Sources?: \[[^]]+\]\(https://", reply.text)
+
+
+# Everyday wordings of questions the KB answered only in other words.
+REWORDED = [
+    ("how should I train my back before starting a job carrying heavy loads", "manual_work_back"),
+    ("should my lower back arch when I deadlift", "neutral_spine"),
+    ("how quickly can I add weight to my deadlift", "progressive_overload"),
+    ("is 3 sets of 10 ok for everything", "sets_and_reps"),
+]
+
+
+@pytest.mark.parametrize(("text", "topic"), REWORDED)
+async def test_reworded_question_gets_its_answer(chat: Chat, text: str, topic: str) -> None:
+    [reply] = await chat.say(text)
+    assert (reply.kind, reply.topic) == (Kind.FAQ, topic), (text, reply.topic, reply.text[:60])
