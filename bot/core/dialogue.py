@@ -443,12 +443,17 @@ class Dialogue:
         return [back] if back else [self.library.fallback(text)]
 
     async def _free_text(self, ctx: Turn, text: str) -> list[Reply]:
-        # A long message's intent is read from what it asks, before its story: "I don't want to
-        # lose my progress … can you give me a back routine by the pool?" asks for a session.
+        # A long message's intent is read from what it asks, not its story: "I don't want to
+        # lose my progress … can you give me a back routine by the pool?" asks for a session,
+        # and "… my pain is about 2/10 most days. How heavy should I go?" logs no pain score.
         ex = extract(text)
-        feature = (intent_of(Said(ex.query, clean(ex.query))) if ex.changed else None) or intent_of(
-            Said(text, clean(text))
-        )
+        feature = intent_of(Said(ex.query, clean(ex.query))) if ex.changed else None
+        if feature is None:
+            whole = intent_of(Said(text, clean(text)))
+            # A story may spread a session request over sentences ("full gym tonight… what
+            # should I do?"); a pain score, a log or a progress word in it is only the story.
+            if not ex.changed or (whole is not None and whole.name == "today"):
+                feature = whole
         if feature is not None:
             return await self.features[feature.name](ctx, Request("intent", feature.name, text))
         short = intents.short_reply(text)

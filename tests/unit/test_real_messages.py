@@ -224,3 +224,15 @@ REWORDED = [
 async def test_reworded_question_gets_its_answer(chat: Chat, text: str, topic: str) -> None:
     [reply] = await chat.say(text)
     assert (reply.kind, reply.topic) == (Kind.FAQ, topic), (text, reply.topic, reply.text[:60])
+
+
+async def test_a_pain_score_in_a_long_question_is_story_not_a_log(chat: Chat) -> None:
+    text = (
+        "I hurt my back lifting a wardrobe two months ago and it's mostly settled, my pain is "
+        "about 2/10 most days now. I want to get back to deadlifts slowly. How should I build "
+        "the weight back up?"
+    )
+    replies = await chat.say(text)
+    if replies[0].kind is Kind.SCREEN:  # the safety check may come first; "No" answers it
+        replies = (await chat.press("No"))[1:]
+    assert replies[0].kind is Kind.FAQ, (replies[0].kind, replies[0].text[:80])
