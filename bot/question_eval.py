@@ -101,6 +101,14 @@ def metrics(rows: list[Row], got: list[tuple[Reply | None, bool]]) -> dict[str, 
         "off_topic_declined": rate([p for p in pairs if p[0].kind == "off_topic"]),
         "workout_served": rate([p for p in pairs if p[0].kind == "workout"]),
         "screened": sum(g[1] for _, g in pairs) / len(pairs) if pairs else 0.0,
+        # "Confident wrong" for sets that name no topic: a question or an off-topic message
+        # given an FAQ answer that mentions none of what a good answer would.
+        "answered_wrong": (
+            sum(g[0] is not None and g[0].kind is Kind.FAQ and not good(r, g[0]) for r, g in qo)
+            / len(qo)
+            if (qo := [p for p in pairs if p[0].kind in ("question", "off_topic")])
+            else 0.0
+        ),
     }
     return m
 

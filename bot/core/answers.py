@@ -420,6 +420,10 @@ class Retriever:
             if f" {n} " in padded
         )
 
+    def names_exercise(self, text: str) -> bool:
+        """Whether the message names one of our exercises ("pull ups", "good mornings")."""
+        return bool(self._named(" " + " ".join(self.query_tokens(text)) + " "))
+
     def _shadowed(self, text: str) -> frozenset[str]:
         """Exercises the query names only inside another exercise's longer name: "side plank
         setup?" names the plank only as part of "side plank", so it is not the plank's how-to."""

@@ -25,15 +25,21 @@ class Coach:
         self.kb = kb
 
     async def workout(
-        self, ctx: Turn, force_gentle: bool = False, shift: int = 0, minutes: int | None = None
+        self,
+        ctx: Turn,
+        force_gentle: bool = False,
+        shift: int = 0,
+        minutes: int | None = None,
+        equipment: str | None = None,
     ) -> tuple[workouts.Workout, int | None]:
-        """Today's workout for this user, and the recent pain score that shaped it."""
+        """Today's workout for this user, and the recent pain score that shaped it;
+        `equipment` is kit the request named, instead of the profile's."""
         try:
             entries = await ctx.store.pain_since(ctx.key, ctx.now - PAIN_RECENT)
             pain = entries[-1].score if entries else None
         except StorageUnavailable:
             pain = None
-        return self.plan(ctx, pain, force_gentle, shift, minutes), pain
+        return self.plan(ctx, pain, force_gentle, shift, minutes, equipment), pain
 
     def plan(
         self,
@@ -42,6 +48,7 @@ class Coach:
         force_gentle: bool = False,
         shift: int = 0,
         minutes: int | None = None,
+        equipment: str | None = None,
     ) -> workouts.Workout:
         """Today's workout given the recent pain score (already read)."""
         return workouts.todays_workout(
@@ -49,7 +56,7 @@ class Coach:
             user_seed=f"{ctx.key.platform}:{ctx.key.user_id}",
             day=ctx.today,
             level=ctx.profile.level,
-            equipment=ctx.profile.equipment,
+            equipment=equipment or ctx.profile.equipment,
             pain=pain,
             force_gentle=force_gentle,
             shift=shift,
@@ -57,10 +64,15 @@ class Coach:
         )
 
     async def today(
-        self, ctx: Turn, force_gentle: bool = False, shift: int = 0, minutes: int | None = None
+        self,
+        ctx: Turn,
+        force_gentle: bool = False,
+        shift: int = 0,
+        minutes: int | None = None,
+        equipment: str | None = None,
     ) -> list[Reply]:
         state = await self.plan_state(ctx)
-        w, pain = await self.workout(ctx, force_gentle or state.flare, shift, minutes)
+        w, pain = await self.workout(ctx, force_gentle or state.flare, shift, minutes, equipment)
         w = self.progressed(w, state)
         buttons = [
             Button("Done ✅", "done"),

@@ -46,6 +46,7 @@ from bot.core.messages import (
 )
 from bot.core.ordering import TurnOrder
 from bot.core.ports import Conversation, Profile, Store, TurnStart, UserKey
+from bot.core.questions import extract
 from bot.core.reminding import Reminding
 from bot.core.safety import Assessment, Scorer, Triage
 from bot.core.text import clean, safe_echo
@@ -442,7 +443,17 @@ class Dialogue:
         return [back] if back else [self.library.fallback(text)]
 
     async def _free_text(self, ctx: Turn, text: str) -> list[Reply]:
-        feature = intent_of(Said(text, clean(text)))
+        # A long message's intent is read from what it asks, not its story: "I don't want to
+        # lose my progress … can you give me a back routine by the pool?" asks for a session,
+        # and "… my pain is about 2/10 most days. How heavy should I go?" logs no pain score.
+        ex = extract(text)
+        feature = intent_of(Said(ex.query, clean(ex.query))) if ex.changed else None
+        if feature is None:
+            whole = intent_of(Said(text, clean(text)))
+            # A story may spread a session request over sentences ("full gym tonight… what
+            # should I do?"); a pain score, a log or a progress word in it is only the story.
+            if not ex.changed or (whole is not None and whole.name == "today"):
+                feature = whole
         if feature is not None:
             return await self.features[feature.name](ctx, Request("intent", feature.name, text))
         short = intents.short_reply(text)
@@ -480,8 +491,10 @@ class Dialogue:
         gentle = r.via != "intent" and arg.startswith("gentle")
         other = arg in ("other", "different") or intents.is_other_session_request(arg)
         minutes = intents.short_session_minutes(arg)
+        # Kit named in a typed request ("back workout with just dumbbells"); a button has none.
+        kit = intents.equipment_named(arg) if r.via == "intent" else None
         return await self.coach.today(
-            ctx, force_gentle=gentle, shift=1 if other else 0, minutes=minutes
+            ctx, force_gentle=gentle, shift=1 if other else 0, minutes=minutes, equipment=kit
         )
 
     async def _ask(self, ctx: Turn, r: Request) -> list[Reply]:

@@ -116,8 +116,104 @@ _NEAR = re.compile(
 )
 
 
+# A session asked for in a form the list above does not spell out, read as two shapes rather
+# than one pattern per wording:
+# - a bare noun phrase naming a session ("back workout pls", "easy recovery day session",
+#   "bodyweight back routine for my living room floor"): it orders something, unless it starts
+#   like a question ("best back workout", "is a 20 min workout enough") or is about a problem
+#   ("routine for sciatica", which an FAQ answers);
+# - a request verb at the start of a sentence or after "can you" ("give me something I can do in
+#   the hotel room", "can you plan tomorrow's back workout", "mix it up for me today").
+_SESSION_NAME = (
+    r"(workout|workouts|session|sesh|routine|circuit|programme|program|"
+    r"(back|pull|upper body|lower back|core|recovery|rest) day( plan)?)"
+)
+_NOUN_PHRASE_MAX_WORDS = 16
+_ASKS_FIRST = re.compile(
+    r"^(?:is|isnt|are|does|do|did|how|why|should|shall|which|when|where|would|will|whats|what|"
+    r"can i|could i|am i|best|top|any|anyone|has|have|was|were|if)\b"
+)
+_NOT_ORDER = re.compile(
+    r"\b(pain|painful|sciatica|hurt\w*|injur\w*|disc|disk|herniat\w*|sore\w*|ache\w*|achy|"
+    r"pregnan\w*|osteopor\w*|surgery|operation|or|vs|versus|enough|worth|any good|good for|"
+    r"bad for|safe|ok|okay|fine|normal|mean|means|long|what|which|how|why|should i|can i|do i|"
+    r"is it|is this|is that)\b"
+)
+# Sessions we don't build (other body parts, music, food) and questions about one part of a
+# session ("rest time between sets on back day", "warm up routine before deadlifts").
+_NOT_OURS = re.compile(
+    r"\b(leg day|legs?|quads?|glute growth|chest|arm day|arms?|playlist|songs?|music|"
+    r"pre ?workout|meal|meals|diet|calories|warm ?up|warmup|between sets|straps|cheating|"
+    r"fusion|spinal)\b"
+)
+_NOUN_PHRASE = re.compile(rf"\b{_SESSION_NAME}\b")
+_REQUEST_VERB = re.compile(
+    r"(?:^|\b(?:can|could|would|will) you (?:please |pls )?|\b(?:please|pls|plz) )"
+    r"(?:give|gimme|send|show|write|plan|build|make|design|create|put together|sort|suggest)"
+    r" (?:me |us )?(?:out )?(?:(?:a|an|some|my|the|todays|tomorrows|tonights|another|"
+    r"something)\b ?)?(?:\w+ ){0,4}?"
+    r"(?:" + _SESSION_NAME + r"|something|version|plan)\b"
+)
+_MIX_IT_UP = re.compile(r"^(?:\w+ ){0,4}mix it up\b|\bcan you mix it up\b")
+_GOT_FOR_ME = re.compile(r"\bwhat (have|ve) you got for me\b|\bwhat you got for me\b")
+
+
+def is_session_request(t: str) -> bool:
+    """A session ordered in one of the two shapes above (clean text of one sentence or a short
+    message)."""
+    if _NOT_OURS.search(t):
+        return False
+    if _REQUEST_VERB.search(t) or _MIX_IT_UP.search(t) or _GOT_FOR_ME.search(t):
+        return not _NOT_ORDER_VERB.search(t)
+    if t.count(" ") >= _NOUN_PHRASE_MAX_WORDS or _ASKS_FIRST.match(t):
+        return False
+    return bool(_NOUN_PHRASE.search(t)) and not _NOT_ORDER.search(t)
+
+
+# A request verb still orders a session with a sore back ("give me something gentle, my back is
+# achy"), but not one about a condition an FAQ answers ("give me a routine for my sciatica").
+_NOT_ORDER_VERB = re.compile(r"\b(sciatica|disc|disk|herniat\w*|pregnan\w*|osteopor\w*|surgery)\b")
+
+
+# Kit a session request names ("back workout with just dumbbells", "stuck in a hotel room with
+# no gym", "full gym: rack, cables, dumbbells"): today's plan is built for it instead of the
+# profile's equipment. Kit named after "only"/"just" wins; then no kit, a gym, a bar, dumbbells.
+_EQUIPMENT_WORDS = (
+    ("dumbbells", r"(dumbbells?|dumbells?|dbs?|kettlebells?)"),
+    ("pullup_bar", r"(pull ?up bar|chin ?up bar|bar)"),
+    ("gym", r"(gym|machines?|cables?|barbells?)"),
+)
+_ONLY_KIT = [
+    (eq, re.compile(rf"\b(only|just)( (have|got|a|an|my|some|one|pair|of|the)){{0,3}} {w}\b"))
+    for eq, w in _EQUIPMENT_WORDS
+]
+_NO_KIT = re.compile(
+    r"\b(no|without( any)?) (equipment|kit|gym|weights)\b|\b(bodyweight|body weight|hotel room|"
+    r"living room|bedroom)\b"
+)
+_KIT = [
+    (
+        "gym",
+        re.compile(r"\b(full gym|at the gym|gym|machines?|cables?|cable stack|barbells?|rack)\b"),
+    ),
+    ("pullup_bar", re.compile(r"\b(pull ?up bar|chin ?up bar)\b")),
+    ("dumbbells", re.compile(r"\b(dumbbells?|dumbells?|dbs|kettlebells?)\b")),
+]
+
+
+def equipment_named(t: str) -> str | None:
+    """The equipment a session request names (see _EQUIPMENT_WORDS), or None. Clean text."""
+    t = t[:600]
+    for eq, p in _ONLY_KIT:
+        if p.search(t):
+            return eq
+    if _NO_KIT.search(t):
+        return "none"
+    return next((eq for eq, p in _KIT if p.search(t)), None)
+
+
 def is_workout_request(t: str) -> bool:
-    if any(p.search(t) for p in _WORKOUT):
+    if any(p.search(t) for p in _WORKOUT) or is_session_request(t):
         return True
     if not _TODAY.search(t) or _NOT_SESSION.search(t):
         return False

@@ -12,7 +12,7 @@ from bot.core.answers import Match, Result, Retrieval, Retriever, Tuning, kb_cho
 from bot.core.hybrid import HybridRetriever, Similarity
 from bot.core.messages import HOME_BUTTONS, NOT_ENGLISH, UNCLEAR
 from bot.core.questions import extract
-from bot.core.text import Normalizer, clean
+from bot.core.text import Normalizer, clean, tokens
 from bot.core.types import Button, Kind, Reply
 from bot.kb import KnowledgeBase, SmalltalkIntent
 
@@ -22,6 +22,14 @@ MAX_OTHER_QUESTIONS = 2  # a long message's further questions tried for an "also
 UNCLEAR_TOPIC = "unclear"  # topic of the fallback to a message about the back that nothing answers
 
 
+# Words that make a story's "back" the body: pain, tightness, training it.
+_BACK_CONTEXT = (
+    "pain sore soreness ache aching achy stiff stiffness hurt hurts tight tightness cooked "
+    "strength strengthen stronger exercise exercises workout train training gym lift lifting"
+)
+# Training words everyday life uses as much ("rest breaks", "a beginner guitarist", "no"
+# and "up" that synonyms leave behind: "bodyweight" -> "no equipment", "pullup" -> "pull up").
+_EVERYDAY = "rest beginner warm pose sets reps no equipment lower upper up pain extension pull"
 # Everyday words in multi-word FAQ tags that say nothing about training on their own.
 _GENERIC = frozenset(
     [
@@ -125,6 +133,16 @@ class Library:
         if similarity is not None and isinstance(self.retriever, Retriever):
             # RETRIEVAL=hybrid: sentence-embedding similarity alongside (bot/core/hybrid.py).
             self.retriever = HybridRetriever(self.retriever, similarity)
+        # Words that only make part of an exercise's name ("bird" of bird dog, "cat" of
+        # cat-cow) or that everyday life uses as much as training ("rest", "beginner") say
+        # nothing alone; back and pain words are judged apart (`_names_training`).
+        own = tokens(self.normalize(" ".join(kb.smalltalk.domain_words)))
+        particles = {w for x in kb.exercises.values() for w in tokens(self.normalize(x.name))}
+        self._back_context = frozenset(tokens(self.normalize(_BACK_CONTEXT)))
+        strong = set(tokens(self.normalize(" ".join(kb.smalltalk.back_words)))) - {"back"}
+        self._training_words = frozenset(
+            w for w in own if w in strong or w not in particles | self._back_context | {"back"}
+        ) - frozenset(tokens(self.normalize(_EVERYDAY)))
         self.smalltalk = [
             (it, tuple(re.compile(p) for p in it.patterns)) for it in kb.smalltalk.intents
         ]
@@ -174,11 +192,37 @@ class Library:
             # The question itself is about something we don't cover ("how do I explain a career
             # gap?"): the story's incidental words ("back", "weeks") must not answer it.
             return Result(None, (), False), ()
+        if (
+            result.answer is None
+            and not self._names_training(ex.query)
+            and not self._names_training(text, story=True)
+        ):
+            # Neither the question nor the story is about the back or training it, by a narrow
+            # list (smalltalk's domain words and the exercises' names, not the FAQ tags'
+            # everyday words; a story's "back" only with pain or training): its incidental
+            # words ("back handspring", "the back seat") must not answer "how do I stop a puppy
+            # nipping?" or "which backpack should I get?".
+            return Result(None, (), False), ()
         if result.answer is None:
             whole = self.retriever.decide(text[:MAX_QUERY_CHARS])
             if whole.answer is not None or not result.suggestions:
                 result = whole
         return result, ex.questions[1 : 1 + MAX_OTHER_QUESTIONS]
+
+    def _names_training(self, text: str, story: bool = False) -> bool:
+        """A word about the back or training it, from the narrow list (see `_retrieve`). In a
+        story (`story`), "back" counts only with a word about pain or training ("my back
+        aches", "back strength"), and those only with "back": "the back seat" and "my ankle
+        is sore" are not ours. An exercise's name counts ("pull ups", "good mornings")."""
+        words = tokens(self.normalize(clean(text)))
+        if any(w in self._training_words for w in words):
+            return True
+        if isinstance(self.retriever, Retriever) and self.retriever.names_exercise(text):
+            return True
+        back = self.retriever.mentions_back(text)
+        if not story:
+            return back
+        return back and any(w in self._back_context for w in words)
 
     def _also_asked(self, reply: Reply, questions: tuple[str, ...]) -> Reply:
         """A button for a second question of the message that another entry answers."""

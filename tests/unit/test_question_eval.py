@@ -43,6 +43,7 @@ def test_scores_by_mention_and_never_prints_a_text(
     assert m["questions_good"] == 0.5  # the right entry, but only one mentions the word
     assert m["questions_short"] == 1.0 and m["questions_long"] == 0.0
     assert m["off_topic_declined"] == 1.0 and m["workout_served"] == 1.0
+    assert m["answered_wrong"] == 1 / 3  # the plank answer that does not say "zebra"
     question_eval.eval_command(path, kd)
     out = capsys.readouterr().out
     assert "plank" not in out and "phone" not in out and "questions_good" in out

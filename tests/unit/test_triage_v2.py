@@ -54,6 +54,12 @@ async def test_missed_emergencies_now_get_the_emergency_answer(chat: Chat, text:
         # "up" in "wake me up" is not being up at night with pain
         "Care worker on nights, home at 7am with my back aching from lifting residents. Any "
         "gentle stretches before I sleep that won't wake me up?",
+        # "cabin fever" is being stuck indoors, not a temperature
+        "Six weeks after my back operation and the physio says walk daily. I've got terrible "
+        "cabin fever stuck at home. How far should I be walking by now?",
+        # the chest as a shape or a muscle group, not a symptom
+        "I train mostly chest and arms. My upper back looks narrow compared to my chest and my "
+        "lower back gets tight after rows. How many sets of rows should I do a week?",
     ],
 )
 async def test_false_emergencies_are_gone(chat: Chat, text: str) -> None:
