@@ -13,7 +13,9 @@ only.
 
 from __future__ import annotations
 
+import bisect
 import importlib
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -228,55 +230,70 @@ class _Reader:
 
 
 class Scanner:
-    """Which of a fixed set of tokens occur in a text, in one pass for each kind of token.
+    """Which of a fixed set of tokens occur in a text, in one pass over its word starts.
 
-    One regex, a trie of the strings inside a lookahead, is tried at every word start of the
-    text (word-start tokens), another at every position (anywhere tokens): it finds the longest
-    string starting there (siblings in the trie differ in their first character, so it follows
-    the text down one path; a longer string is tried before a shorter one ends the match), and
-    every other string starting there is a prefix of that one. Nothing in it repeats, so a
-    position costs at most the longest string's length: linear time.
+    One regex, a trie of the word-start strings inside a lookahead, is tried at every word start
+    of the text: it finds the longest string starting there (siblings in the trie differ in
+    their first character, so it follows the text down one path; a longer string is tried
+    before a shorter one ends the match), and every other string starting there is a prefix of
+    that one. Nothing in it repeats, so a position costs at most the longest string's length:
+    linear time. The anywhere tokens, a handful, are substring tests.
+
+    `present` gives marks, not tokens: the longest strings found, and the anywhere tokens found.
+    `expand` turns a requirement into one on marks (a word-start token is met by every longest
+    string it begins), so no mark is turned back into its tokens on every text.
     """
 
     def __init__(self, tokens: Iterable[str]) -> None:
         tokens = set(tokens)
-        self._scans = [
-            scan
-            for kind, where in ((WORD_START, r"\b"), (ANYWHERE, ""))
-            if (scan := _Scan({t[1:] for t in tokens if t[0] == kind and len(t) > 1}, kind, where))
-        ]
-
-    def present(self, text: str) -> set[str]:
-        """The tokens that occur in `text`."""
-        out: set[str] = set()
-        for scan in self._scans:
-            out |= scan.present(text)
-        return out
-
-
-class _Scan:
-    def __init__(self, strings: set[str], kind: str, where: str) -> None:
-        words = sorted(strings)
+        self._words = sorted(t[1:] for t in tokens if t[0] == WORD_START and len(t) > 1)
         trie: dict[str, Any] = {}
-        for w in words:
+        for w in self._words:
             node = trie
             for ch in w:
                 node = node.setdefault(ch, {})
             node[""] = {}
-        self._pattern = re.compile(f"{where}(?=({_trie(trie)}))")
-        known = set(words)
-        # The longest string found at a position -> the token of every string starting there.
-        self._prefixes = {
-            w: frozenset(kind + w[:k] for k in range(1, len(w) + 1) if w[:k] in known)
-            for w in words
-        }
-        self._any = bool(words)
-
-    def __bool__(self) -> bool:
-        return self._any
+        self._find = re.compile(rf"\b(?=({_trie(trie)}))").findall if self._words else None
+        self._anywhere = tuple(sorted(t for t in tokens if t[0] == ANYWHERE and len(t) > 1))
+        self._marks: dict[str, Clause] = {}
 
     def present(self, text: str) -> set[str]:
-        return set().union(*map(self._prefixes.__getitem__, set(self._pattern.findall(text))))
+        """The marks of the tokens that occur in `text`."""
+        out = set(self._find(text)) if self._find is not None else set()
+        for t in self._anywhere:
+            if t[1:] in text:
+                out.add(t)
+        return out
+
+    def expand(self, req: Requirement | None) -> Requirement | None:
+        """`req` as a requirement on the marks `present` gives."""
+        if req is None:
+            return None
+        return tuple(frozenset().union(*map(self._marks_of, clause)) for clause in req)
+
+    def _marks_of(self, token: str) -> Clause:
+        got = self._marks.get(token)
+        if got is None:
+            if token[0] == ANYWHERE:
+                got = frozenset([token])
+            else:
+                s, words = token[1:], self._words
+                got = frozenset(
+                    itertools.takewhile(
+                        lambda w: w.startswith(s), words[bisect.bisect_left(words, s) :]
+                    )
+                )
+            self._marks[token] = got
+        return got
+
+    def tokens(self, marks: set[str]) -> set[str]:
+        """The tokens the marks `present` gave stand for (each prefix of a longest string that
+        is a token)."""
+        known = set(self._words)
+        out = {m for m in marks if m[0] == ANYWHERE}
+        for m in marks - out:
+            out.update(WORD_START + m[:k] for k in range(1, len(m) + 1) if m[:k] in known)
+        return out
 
 
 def occurs(token: str, text: str) -> bool:
@@ -291,7 +308,8 @@ def occurs(token: str, text: str) -> bool:
 
 
 def satisfied(req: Requirement, found: set[str] | frozenset[str]) -> bool:
-    """Whether the tokens `found` in a text meet every clause (if not, no match is possible)."""
+    """Whether what was `found` in a text (tokens, or marks for an expanded requirement) meets
+    every clause; if not, no match is possible."""
     for clause in req:  # noqa: SIM110 (a loop: no generator made on every test)
         if clause.isdisjoint(found):
             return False

@@ -156,7 +156,7 @@ class _Candidates:
         patterns: Sequence[re.Pattern[str]],
         needs: Mapping[re.Pattern[str], Requirement | None],
     ) -> None:
-        by: dict[str, list[tuple[int, Requirement]]] = {}
+        by: dict[str, dict[int, Requirement]] = {}
         free: list[int] = []  # no known requirement: always a candidate
         for i, p in enumerate(patterns):
             req = needs[p]
@@ -164,8 +164,8 @@ class _Candidates:
                 free.append(i)
                 continue
             for token in req[0]:
-                by.setdefault(token, []).append((i, req[1:]))
-        self._by = {token: tuple(v) for token, v in by.items()}
+                by.setdefault(token, {})[i] = req[1:]
+        self._by = {token: tuple(v.items()) for token, v in by.items()}
         self._keys = frozenset(by)
         self._free = tuple(free)
 
@@ -211,9 +211,10 @@ class _Index:
             for p in c.starts:
                 if k not in starts.get(p, ()):
                     starts[p] = (*starts.get(p, ()), k)
-        for p in self.needs:
-            self.needs[p] = requirement(p)
-        self.scanner = Scanner(t for req in self.needs.values() for c in req or () for t in c)
+        reqs = {p: requirement(p) for p in self.needs}
+        self.scanner = Scanner(t for req in reqs.values() for c in req or () for t in c)
+        # (On the scanner's marks: see bot.core.literals.Scanner.)
+        self.needs = {p: self.scanner.expand(req) for p, req in reqs.items()}
         # Each pattern a flag can start with, and the positions in `compiled` of those flags.
         self.start_patterns = tuple(starts)
         self.start_flags = tuple(starts.values())
@@ -535,10 +536,18 @@ class Triage:
         hits = self._rule_hits_in(text, ss, most_urgent=True)
         model, cfg = self.model, self.safety.model
         score, topic = 0.0, None
+        made: list[str] = []
+
+        def cleaned() -> str:
+            """`clean(text)`, made once: three of the checks below read it."""
+            if not made:
+                made.append(clean(text))
+            return made[0]
+
         if (
             model is not None
             and cfg is not None
-            and (hits or self._worth_scoring(text, cfg.min_words))
+            and (hits or self._worth_scoring(cleaned(), cfg.min_words))
         ):
             # (Nothing dropped: the rules' sentences are the message's.)
             score, topic = model.score_sentences(ss if undenied is text else sentences(text))
@@ -549,9 +558,9 @@ class Triage:
                 model is not None
                 and cfg is not None
                 and score < cfg.veto
-                and not self._foreign(text, ss)
+                and not self._foreign(cleaned(), text, ss)
             )
-            if vetoed or self._reassured(text):
+            if vetoed or self._reassured(cleaned()):
                 # The model is confident this is not a red flag: ask rather than alarm. The
                 # rule's flags stay on the assessment: when the question cannot be asked again
                 # so soon, the router gives their reply rather than nothing.
@@ -566,12 +575,13 @@ class Triage:
             return Assessment(Outcome.SCREEN, score=score)
         return Assessment(Outcome.NONE, score=score)
 
-    def _foreign(self, text: str, ss: list[str]) -> bool:
+    def _foreign(self, cleaned: str, text: str, ss: list[str]) -> bool:
         """Written in another language: a rule of one fires, and under a third of the words are
-        English function words ("the", "my", "and": bot.core.text.STOPWORDS)."""
+        English function words ("the", "my", "and": bot.core.text.STOPWORDS). `cleaned` is
+        `clean(text)`."""
         if self._languages is None:
             return False
-        words = [w for w in clean(text).split() if not w.isdigit()]
+        words = [w for w in cleaned.split() if not w.isdigit()]
         english = sum(w in STOPWORDS for w in words)
         if 3 * english >= len(words):
             return False
@@ -591,8 +601,10 @@ class Triage:
             level = self._raised(c, level, {t, fold(t)}, seen)
         return level
 
-    def _reassured(self, text: str) -> bool:
-        t = fold(clean(text))
+    def _reassured(self, cleaned: str) -> bool:
+        """The message (`cleaned`: `clean(text)`) says the back is fine or the symptom has passed
+        (safety.yaml `reassured`)."""
+        t = fold(cleaned)
         return any(p.search(t) for p in self._reassurances)
 
     @staticmethod
@@ -603,9 +615,8 @@ class Triage:
         t = clean(undenied)
         return any(p.search(x) for p in c.model_needs for x in {t, fold(t)})
 
-    def _worth_scoring(self, text: str, min_words: int) -> bool:
-        """Enough words, and at least one about the body or a symptom."""
-        t = clean(text)
+    def _worth_scoring(self, t: str, min_words: int) -> bool:
+        """Enough words, and at least one about the body or a symptom (`t`: the clean text)."""
         if len(t.split()) < min_words:
             return False
         ignore, needs = self._gate

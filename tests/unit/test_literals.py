@@ -95,11 +95,14 @@ def test_prefilter_is_sound_on_random_texts(words: list[str], seps: list[str]) -
     patterns = [re.compile(p) for p in _PATTERNS]
     reqs = [requirement(p) for p in patterns]
     tokens = {t for r in reqs for c in r or () for t in c}
-    found = Scanner(tokens).present(text)
-    assert found == {t for t in tokens if occurs(t, text)}
+    scanner = Scanner(tokens)
+    found = scanner.present(text)
+    assert scanner.tokens(found) == {t for t in tokens if occurs(t, text)}
     for p, req in zip(patterns, reqs, strict=True):
         if req is not None and p.search(text):
-            assert satisfied(req, found), (p.pattern, text)
+            assert satisfied(req, {t for t in tokens if occurs(t, text)}), (p.pattern, text)
+            expanded = scanner.expand(req)
+            assert expanded is not None and satisfied(expanded, found), (p.pattern, text)
 
 
 def _texts() -> list[str]:
@@ -143,17 +146,18 @@ def test_scanner_finds_exactly_the_tokens_that_occur() -> None:
     scanner = Scanner(tokens)
     for text in [*_texts()[::5], "", "back pain by the sea", "painpain", "numbness by ", "xb"]:
         t = text.lower()
-        assert scanner.present(t) == {s for s in tokens if occurs(s, t)}, t
+        assert scanner.tokens(scanner.present(t)) == {s for s in tokens if occurs(s, t)}, t
     assert Scanner(set()).present("anything") == set()
 
 
 def test_rule_scanner_agrees_with_one_token_at_a_time(triage: safety.Triage) -> None:
     index = triage._index
-    tokens = {t for req in index.needs.values() for c in req or () for t in c}
+    tokens = {t for p in index.needs for c in requirement(p) or () for t in c}
     for t in _texts()[::3]:
         for s in safety.sentences(t):
             for f in safety._spellings(s):
-                assert index.scanner.present(f) == {x for x in tokens if occurs(x, f)}
+                found = index.scanner.tokens(index.scanner.present(f))
+                assert found == {x for x in tokens if occurs(x, f)}
 
 
 def test_every_rule_pattern_matches_only_where_its_requirement_is_met(
