@@ -8,7 +8,9 @@ Texts: every message of tests/data/*.jsonl (the training side; tests/data/sealed
 and generated long messages: each shape of `bot.bench.long_shapes` at several lengths, and
 labelled messages joined into 10,000 characters as `backbot bench triage` makes them. Per text:
 the rules' flags (`Triage.check`, every flag), and `Triage.assess` without and with the model
-(outcome, level, flag ids, model score rounded to 9 places, by_rule).
+(outcome, level, flag ids, model score rounded to 9 places, by_rule). The unrounded model
+score is kept too, and `compare` reports the largest change in it (floating-point summation
+order may move its last bits), but only the rounded fields count as differences.
 """
 
 from __future__ import annotations
@@ -67,12 +69,14 @@ def decisions() -> Iterator[dict[str, object]]:
 
     texts = labelled()
     for text in [*texts, *generated(texts)]:
+        judged = full.assess(text)
         yield {
             "text": hashlib.sha256(text.encode()).hexdigest()[:16],
             "chars": len(text),
             "check": [f.id for f in rules.check(text)],
             "rules": row(rules.assess(text)),
-            "full": row(full.assess(text)),
+            "full": row(judged),
+            "score": judged.score,
         }
 
 
@@ -93,10 +97,15 @@ def main() -> int:
     if len(old) != len(rows):
         print(f"{len(old)} texts in {args.path}, {len(rows)} now")
         return 1
-    diffs = [(a, b) for a, b in zip(old, rows, strict=True) if a != b]
+
+    def decided(r: dict[str, object]) -> dict[str, object]:
+        return {k: v for k, v in r.items() if k != "score"}
+
+    diffs = [(a, b) for a, b in zip(old, rows, strict=True) if decided(a) != decided(b)]
     for a, b in diffs[:20]:
         print(f"was {a}\nnow {b}")
-    print(f"{len(rows)} texts compared, {len(diffs)} differences")
+    moved = max((abs(a["score"] - b["score"]) for a, b in zip(old, rows, strict=True)), default=0)
+    print(f"{len(rows)} texts compared, {len(diffs)} differences; largest score change {moved:.3g}")
     return 1 if diffs else 0
 
 

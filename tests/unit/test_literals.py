@@ -134,6 +134,28 @@ def test_batched_model_scores_equal_window_by_window(triage: safety.Triage) -> N
         assert batch[0] == pytest.approx(one[0], abs=1e-9) and batch[1] == one[1]
 
 
+@pytest.mark.parametrize(
+    "sentences",
+    [
+        ["my back hurts", "my back hurts"],  # every feature in both sentences of the pair
+        ["back pain back", "pain", "pain"],  # the joining bigram also inside a sentence
+        ["no numbness", "", "numbness in my groin"],  # an empty sentence between
+        ["I can't pee", "cant pee cant pee", "can't feel my legs"],
+        ["numb"],
+        ["", ""],
+    ],
+)
+def test_batched_pairs_equal_window_by_window(triage: safety.Triage, sentences: list[str]) -> None:
+    """A pair window's score from its sentences' sums, corrected for what they share, is the
+    one scoring the joined window gives."""
+    model = triage.model
+    assert model is not None and hasattr(model, "probabilities")
+    windows = [*sentences, *(f"{a} {b}" for a, b in itertools.pairwise(sentences))]
+    one = model.score(windows)  # type: ignore[attr-defined]
+    batch = model.score_sentences(sentences)
+    assert batch[0] == pytest.approx(one[0], abs=1e-12) and batch[1] == one[1]
+
+
 @pytest.fixture(scope="module")
 def triage() -> safety.Triage:
     from bot.app import build_dialogue
