@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
 from typing import Protocol
 
-from bot.core.literals import Scanner, prefilter, required
+from bot.core.literals import Requirement, Scanner, requirement, satisfied
 from bot.core.text import STOPWORDS, clean, fold
 from bot.kb import URGENCIES, Escalation, RedFlag, Safety, Urgency
 
@@ -106,33 +106,17 @@ class _Compiled:
     unless: tuple[re.Pattern[str], ...]
     nearby: tuple[re.Pattern[str], ...]  # `unless_nearby`: read over the window ± 1 sentence
     escalate: tuple[tuple[Urgency, tuple[re.Pattern[str], ...]], ...]
-    # Any pattern, or the first group of any combination: a flag whose `anywhere` finds nothing
-    # in the whole message cannot fire in any window, so its windows are never checked. Built
-    # from `starts` on first use (see `anywhere`): one large alternation per flag cost ~60 ms
-    # of every start, and most messages never get past the literals to need it.
-    starts: tuple[re.Pattern[str], ...]
-    # Literal strings one of which any match of `anywhere` contains (bot.core.literals): a
-    # substring test that skips most sentences before the regex runs. None: no such set.
-    literals: frozenset[str] | None = None
     # The most urgent level this flag can reach (its own, or one it escalates to).
     top: Urgency = "emergency"
     model_needs: tuple[re.Pattern[str], ...] = ()
     # `all_of_within: sentence`: a combination's first two groups must meet in one sentence.
     combos_in_sentence: bool = False
-    _anywhere: list[re.Pattern[str]] = field(  # filled once, on first use
-        default_factory=list, compare=False, repr=False
-    )
 
     @property
-    def anywhere(self) -> re.Pattern[str]:
-        if not self._anywhere:
-            self._anywhere.append(re.compile("|".join(f"(?:{p.pattern})" for p in self.starts)))
-        return self._anywhere[0]
-
-    def could_start(self, text: str) -> bool:
-        if self.literals is not None and not any(lit in text for lit in self.literals):
-            return False
-        return self.anywhere.search(text) is not None
+    def starts(self) -> tuple[re.Pattern[str], ...]:
+        """Any pattern, or the first group of any combination: the flag fires in no window of
+        a message none of whose sentences these match."""
+        return (*self.patterns, *(g[0] for g in self.combos if g))
 
 
 _NON_WORD = re.compile(r"[^\w]+|_")
@@ -163,31 +147,96 @@ def _blank(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
     return text
 
 
+class _Candidates:
+    """Which of a list of patterns a text can match, by the tokens found in it: each pattern is
+    filed under the tokens of its requirement's first clause, and the rest of the requirement
+    is tested only for the patterns one of those tokens brings up."""
+
+    __slots__ = ("_by", "_free", "_keys")
+
+    def __init__(
+        self,
+        patterns: Sequence[re.Pattern[str]],
+        needs: Mapping[re.Pattern[str], Requirement | None],
+    ) -> None:
+        by: dict[str, dict[int, Requirement]] = {}
+        free: list[int] = []  # no known requirement: always a candidate
+        for i, p in enumerate(patterns):
+            req = needs[p]
+            if req is None:
+                free.append(i)
+                continue
+            for token in req[0]:
+                by.setdefault(token, {})[i] = req[1:]
+        self._by = {token: tuple(v.items()) for token, v in by.items()}
+        self._keys = frozenset(by)
+        self._free = tuple(free)
+
+    def of(self, found: set[str]) -> set[int]:
+        """The positions of the patterns whose requirement the tokens `found` meet."""
+        out = set(self._free)
+        by = self._by
+        for token in self._keys.intersection(found):
+            for i, rest in by[token]:
+                for clause in rest:
+                    if clause.isdisjoint(found):
+                        break
+                else:
+                    out.add(i)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _FlagIndex:
+    """One flag's patterns and combinations, by the tokens found in a text."""
+
+    patterns: _Candidates
+    # Every pattern of the flag's combinations once, by position; and each combination as the
+    # set and the sequence of its patterns' positions.
+    members: tuple[re.Pattern[str], ...]
+    by_member: _Candidates
+    combos: tuple[tuple[frozenset[int], tuple[int, ...]], ...]
+
+
 class _Index:
-    """Every rule pattern's required literal strings (one of which any match contains), one
-    scanner for them all, and the patterns a flag can start with by those strings."""
+    """Every rule pattern's requirement (bot.core.literals: clauses of literal tokens, one of
+    each of which any match contains), one scanner for all their tokens, and by those tokens
+    the patterns flags start with and each flag's patterns and combinations."""
 
-    def __init__(self, patterns: list[re.Pattern[str]], starts: list[re.Pattern[str]]) -> None:
-        self.needs: dict[re.Pattern[str], frozenset[str] | None] = {}
-        for p in (*patterns, *starts):
-            lits = required(p)
-            self.needs[p] = None if lits is None or "" in lits else lits
-        self.scanner = Scanner(set().union(*(v for v in self.needs.values() if v is not None)))
-        by_literal: dict[str, set[re.Pattern[str]]] = {}
-        free: set[re.Pattern[str]] = set()  # no known requirement: always a candidate
-        for p in starts:
-            lits = self.needs[p]
-            for lit in lits or ():
-                by_literal.setdefault(lit, set()).add(p)
-            if lits is None:
-                free.add(p)
-        self._starts_by = {lit: frozenset(ps) for lit, ps in by_literal.items()}
-        self._free = frozenset(free)
+    def __init__(self, compiled: Sequence[_Compiled]) -> None:
+        self.needs: dict[re.Pattern[str], Requirement | None] = {}
+        starts: dict[re.Pattern[str], tuple[int, ...]] = {}
+        for k, c in enumerate(compiled):
+            for p in (*c.patterns, *(p for g in c.combos for p in g), *c.ignore, *c.unless):
+                self.needs.setdefault(p, None)
+            for p in (*c.nearby, *(p for _, ps in c.escalate for p in ps)):
+                self.needs.setdefault(p, None)
+            for p in c.starts:
+                if k not in starts.get(p, ()):
+                    starts[p] = (*starts.get(p, ()), k)
+        reqs = {p: requirement(p) for p in self.needs}
+        self.scanner = Scanner(t for req in reqs.values() for c in req or () for t in c)
+        # (On the scanner's marks: see bot.core.literals.Scanner.)
+        self.needs = {p: self.scanner.expand(req) for p, req in reqs.items()}
+        # Each pattern a flag can start with, and the positions in `compiled` of those flags.
+        self.start_patterns = tuple(starts)
+        self.start_flags = tuple(starts.values())
+        self._starts = _Candidates(self.start_patterns, self.needs)
+        self.flags = tuple(self._flag(c) for c in compiled)
 
-    def starts(self, found: set[str]) -> frozenset[re.Pattern[str]]:
-        """The start patterns whose requirement the strings `found` in a text meet."""
-        by = self._starts_by
-        return self._free.union(*(by[lit] for lit in found if lit in by))
+    def _flag(self, c: _Compiled) -> _FlagIndex:
+        members = tuple(dict.fromkeys(p for g in c.combos for p in g))
+        at = {p: i for i, p in enumerate(members)}
+        return _FlagIndex(
+            _Candidates(c.patterns, self.needs),
+            members,
+            _Candidates(members, self.needs),
+            tuple((frozenset(at[p] for p in g), tuple(at[p] for p in g)) for g in c.combos),
+        )
+
+    def starts(self, found: set[str]) -> set[int]:
+        """The positions in `start_patterns` of those the tokens `found` in a text allow."""
+        return self._starts.of(found)
 
 
 class _Texts:
@@ -208,25 +257,25 @@ class _Texts:
             got = self._seen[text] = self._scan(text)
         return got
 
-    def starts(self, text: str) -> frozenset[re.Pattern[str]]:
-        """The patterns flags start with that could match `text`."""
+    def starts(self, text: str) -> set[int]:
+        """The positions in `_Index.start_patterns` of those that could match `text`."""
         return self._index.starts(self.found(text))
 
     def may(self, pattern: re.Pattern[str], text: str) -> bool:
         """False only when `pattern` cannot match `text`."""
-        lits = self._needs[pattern]
-        if lits is None:
+        req = self._needs[pattern]
+        if req is None:
             return True
         got = self._seen.get(text)
         if got is None:
             got = self._seen[text] = self._scan(text)
-        return not lits.isdisjoint(got)
+        return satisfied(req, got)
 
     def blank(self, patterns: tuple[re.Pattern[str], ...], text: str) -> str:
         """`_blank(patterns, text)`, skipping the idioms that cannot occur."""
         needs, found = self._needs, self.found(text)
         for p in patterns:
-            if (lits := needs[p]) is None or not lits.isdisjoint(found):
+            if (req := needs[p]) is None or satisfied(req, found):
                 changed = p.sub(" xidiomx ", text)
                 if changed != text:
                     text, found = changed, self.found(changed)
@@ -262,10 +311,8 @@ class Triage:
     model: Scorer | None = None
     _by_id: dict[str, _Compiled] = field(default_factory=dict)
     _gate: tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]] = ((), ())
-    # Every rule pattern by its required literal strings; and per pattern a flag can start with,
-    # the positions in `_compiled` of the flags it starts.
-    _index: _Index = field(default_factory=lambda: _Index([], []))
-    _starts: dict[re.Pattern[str], tuple[int, ...]] = field(default_factory=dict)
+    # Every rule pattern by the literal tokens its matches contain.
+    _index: _Index = field(default_factory=lambda: _Index(()))
     _reassurances: tuple[re.Pattern[str], ...] = ()
     # The positions in `_compiled`, the flags that can reach the most urgent level first.
     _by_top: tuple[int, ...] = ()
@@ -290,7 +337,6 @@ class Triage:
             rf = _with_languages(safety, rf)
             patterns = comp(rf.patterns)
             combos = tuple(comp(group) for group in rf.all_of)
-            starts = [*patterns, *(g[0] for g in combos if g)]
             return _Compiled(
                 rf,
                 patterns,
@@ -299,8 +345,6 @@ class Triage:
                 comp(rf.unless),
                 comp(rf.unless_nearby),
                 tuple((e.level, comp(e.patterns)) for e in rf.escalate),
-                tuple(starts),
-                prefilter(starts),
                 min((rf.level, *(e.level for e in rf.escalate)), key=_RANK.__getitem__),
                 comp(rf.model_needs),
                 rf.all_of_within == "sentence",
@@ -314,16 +358,8 @@ class Triage:
         negs = frozenset(w for n in words if (cn := clean(n)) for w in (cn, fold(cn)))
         m = safety.model
         gate = (comp(m.ignore), comp(m.needs)) if m else ((), ())
-        every: list[re.Pattern[str]] = []
-        starts: dict[re.Pattern[str], tuple[int, ...]] = {}
-        for k, c in enumerate(compiled):
-            every += [*c.patterns, *(p for g in c.combos for p in g), *c.ignore, *c.unless]
-            every += [*c.nearby, *(p for _, ps in c.escalate for p in ps)]
-            for p in (*c.patterns, *(g[0] for g in c.combos if g)):
-                if k not in starts.get(p, ()):
-                    starts[p] = (*starts.get(p, ()), k)
         by_id = {c.flag.id: c for c in compiled}
-        index = _Index(every, list(starts))
+        index = _Index(compiled)
         by_top = tuple(sorted(range(len(compiled)), key=lambda k: _RANK[compiled[k].top]))
         languages = None
         if safety.languages:
@@ -349,7 +385,6 @@ class Triage:
             by_id,
             gate,
             index,
-            starts,
             comp(safety.reassured),
             by_top,
             languages,
@@ -378,13 +413,14 @@ class Triage:
         # Per flag, the (sentence, spelling, start pattern) triples where it could start (the
         # spelling holds one of the pattern's literals); each is searched only when the flag is
         # read, once per pattern and spelling, and only until the sentence is known to start it.
-        starts = self._starts
+        index = self._index
+        patterns, flags = index.start_patterns, index.start_flags
         pending: list[list[tuple[int, str, re.Pattern[str]]]] = [[] for _ in compiled]
         for i, fs in enumerate(plain):
             for f in fs:
-                for p in texts.starts(f):
-                    for k in starts.get(p, ()):
-                        pending[k].append((i, f, p))
+                for j in texts.starts(f):
+                    for k in flags[j]:
+                        pending[k].append((i, f, patterns[j]))
         searched: dict[tuple[re.Pattern[str], str], bool] = {}
         # A window's two spellings, made once and shared by every flag that looks at it.
         cache: dict[tuple[int, int], set[str]] = {}
@@ -424,10 +460,7 @@ class Triage:
             best: Urgency | None = None
             for a, b in sorted(spans):
                 level = self._window_level(
-                    c,
-                    forms(a, b),
-                    texts,
-                    partial(parts, a, b),
+                    c, index.flags[k], forms(a, b), texts, partial(parts, a, b)
                 )
                 if level is None or (best is not None and _RANK[level] >= _RANK[best]):
                     continue  # (the exceptions are read only where they would change something)
@@ -446,33 +479,35 @@ class Triage:
         return [(compiled[k].flag, found[k]) for k in sorted(found)]  # knowledge-base order
 
     def _window_level(
-        self, c: _Compiled, forms: set[str], seen: _Texts, parts: Callable[[], list[set[str]]]
+        self,
+        c: _Compiled,
+        index: _FlagIndex,
+        forms: set[str],
+        seen: _Texts,
+        parts: Callable[[], list[set[str]]],
     ) -> Urgency | None:
         """The level the flag reaches in one window (`forms`: its spellings), or None. `parts`
         gives the spellings of each of the window's sentences, read only for a flag whose
         combinations must pair their first two groups inside one sentence."""
         texts = {seen.blank(c.ignore, f) for f in forms} if c.ignore else forms
-        needs = self._index.needs
-        # (The same tests as `seen.may(p, f) and self._hit(p, f)`, the set test inlined.)
+        # (The same tests as `seen.may(p, f) and self._hit(p, f)`, for the patterns together.)
         read = [(f, seen.found(f)) for f in texts]
-        hit = any(
-            self._hit(p, f)
-            for f, found in read
-            for p in c.patterns
-            if (lits := needs[p]) is None or not lits.isdisjoint(found)
-        )
+        patterns = c.patterns
+        hit = any(self._hit(patterns[i], f) for f, found in read for i in index.patterns.of(found))
         if not hit and c.combos:
-            hit = any(self._combo_hits(combo, read) for combo in c.combos)
-            if hit and c.combos_in_sentence and len(split := parts()) > 1:
+            combos = self._combos(index, read, index.combos)
+            if not c.combos_in_sentence or len(split := parts()) < 2:
+                hit = next(combos, None) is not None
+            else:
                 # body site x symptom in one sentence; the qualifier may be in the other
                 sentence_reads = [
                     [(f, seen.found(f)) for f in {seen.blank(c.ignore, x) for x in part}]
                     for part in split
                 ]
                 hit = any(
-                    self._combo_hits(combo, read)
-                    and any(self._combo_hits(combo[:2], r) for r in sentence_reads)
-                    for combo in c.combos
+                    next(self._combos(index, r, [(frozenset(cb[:2]), cb[:2])]), None) is not None
+                    for cb in combos
+                    for r in sentence_reads
                 )
         # An exception in the window silences the flag there; read only when the flag fired.
         if not hit or any(
@@ -481,24 +516,22 @@ class Triage:
             return None
         return self._raised(c, c.flag.level, texts, seen)
 
-    def _combo_hits(
-        self, combo: tuple[re.Pattern[str], ...], read: list[tuple[str, set[str]]]
-    ) -> bool:
-        """Every group of the combination matches one of the spellings in `read`; a group that
-        cannot occur (none of its literals found) is known to fail before any regex runs."""
-        needs = self._index.needs
-        founds = [fd for _, fd in read]
-        return all(
-            any((lits := needs[p]) is None or not lits.isdisjoint(fd) for fd in founds)
-            for p in combo
-        ) and all(
-            any(
-                self._hit(p, f)
-                for f, found in read
-                if (lits := needs[p]) is None or not lits.isdisjoint(found)
-            )
-            for p in combo
-        )
+    def _combos(
+        self,
+        index: _FlagIndex,
+        read: list[tuple[str, set[str]]],
+        combos: Sequence[tuple[frozenset[int], tuple[int, ...]]],
+    ) -> Iterator[tuple[int, ...]]:
+        """The combinations (as positions in `index.members`) every pattern of which matches one
+        of the spellings in `read`; one of whose patterns can match none of them is not read."""
+        members = index.members
+        allowed = [(f, index.by_member.of(found)) for f, found in read]
+        anywhere = set().union(*(ok for _, ok in allowed))
+        for need, combo in combos:
+            if need <= anywhere and all(
+                any(self._hit(members[i], f) for f, ok in allowed if i in ok) for i in combo
+            ):
+                yield combo
 
     def _raised(self, c: _Compiled, level: Urgency, texts: set[str], seen: _Texts) -> Urgency:
         """`level`, raised by the flag's escalation patterns found in `texts`."""
@@ -541,10 +574,18 @@ class Triage:
         hits = self._rule_hits_in(text, ss, most_urgent=True)
         model, cfg = self.model, self.safety.model
         score, topic = 0.0, None
+        made: list[str] = []
+
+        def cleaned() -> str:
+            """`clean(text)`, made once: three of the checks below read it."""
+            if not made:
+                made.append(clean(text))
+            return made[0]
+
         if (
             model is not None
             and cfg is not None
-            and (hits or self._worth_scoring(text, cfg.min_words))
+            and (hits or self._worth_scoring(cleaned(), cfg.min_words))
         ):
             # (Nothing dropped: the rules' sentences are the message's.)
             score, topic = model.score_sentences(ss if undenied is text else sentences(text))
@@ -555,9 +596,9 @@ class Triage:
                 model is not None
                 and cfg is not None
                 and score < cfg.veto
-                and not self._foreign(text, ss)
+                and not self._foreign(cleaned(), text, ss)
             )
-            if vetoed or self._reassured(text):
+            if vetoed or self._reassured(cleaned()):
                 # The model is confident this is not a red flag: ask rather than alarm. The
                 # rule's flags stay on the assessment: when the question cannot be asked again
                 # so soon, the router gives their reply rather than nothing.
@@ -572,12 +613,13 @@ class Triage:
             return Assessment(Outcome.SCREEN, score=score)
         return Assessment(Outcome.NONE, score=score)
 
-    def _foreign(self, text: str, ss: list[str]) -> bool:
+    def _foreign(self, cleaned: str, text: str, ss: list[str]) -> bool:
         """Written in another language: a rule of one fires, and under a third of the words are
-        English function words ("the", "my", "and": bot.core.text.STOPWORDS)."""
+        English function words ("the", "my", "and": bot.core.text.STOPWORDS). `cleaned` is
+        `clean(text)`."""
         if self._languages is None:
             return False
-        words = [w for w in clean(text).split() if not w.isdigit()]
+        words = [w for w in cleaned.split() if not w.isdigit()]
         english = sum(w in STOPWORDS for w in words)
         if 3 * english >= len(words):
             return False
@@ -597,8 +639,10 @@ class Triage:
             level = self._raised(c, level, {t, fold(t)}, seen)
         return level
 
-    def _reassured(self, text: str) -> bool:
-        t = fold(clean(text))
+    def _reassured(self, cleaned: str) -> bool:
+        """The message (`cleaned`: `clean(text)`) says the back is fine or the symptom has passed
+        (safety.yaml `reassured`)."""
+        t = fold(cleaned)
         return any(p.search(t) for p in self._reassurances)
 
     @staticmethod
@@ -610,9 +654,8 @@ class Triage:
         t = _blank(c.ignore, clean(undenied))
         return any(p.search(x) for p in c.model_needs for x in {t, fold(t)})
 
-    def _worth_scoring(self, text: str, min_words: int) -> bool:
-        """Enough words, and at least one about the body or a symptom."""
-        t = clean(text)
+    def _worth_scoring(self, t: str, min_words: int) -> bool:
+        """Enough words, and at least one about the body or a symptom (`t`: the clean text)."""
         if len(t.split()) < min_words:
             return False
         ignore, needs = self._gate

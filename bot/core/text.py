@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[^\w]+|_")
 _SPACES = re.compile(r"\s+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 _STOPWORDS_TEXT = """
 a an the i im m me my mine we our you your u ur it its is are was were be been being am do
@@ -41,13 +42,19 @@ def clean(text: str) -> str:
 _UNFOLDED = str.maketrans({"ß": "ss", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ı": "i"})
 
 
+def _uncombined(m: re.Match[str]) -> str:
+    return "".join(c for c in m.group() if not unicodedata.combining(c))
+
+
 def fold(text: str) -> str:
     """The text with accents dropped ("fièvre" -> "fievre", "Rücken" -> "rucken", "gorączka"
     -> "goraczka"), for rules written without them; ASCII text is returned as it is."""
     if text.isascii():
         return text
     text = unicodedata.normalize("NFKD", text.translate(_UNFOLDED))
-    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+    # Only a non-ASCII character can be a combining mark: the ASCII runs are kept as they are.
+    text = _NON_ASCII.sub(_uncombined, text)
+    return unicodedata.normalize("NFC", text)
 
 
 def stem(word: str) -> str:

@@ -79,6 +79,7 @@ def _marked_words(text: str) -> list[str]:
 # cleaning keeps them as words of their own; a text holding either is read sentence by sentence.
 _CLAUSE_MARK = "qxclauseqx"
 _SENTENCE_MARK = "qxsentenceqx"
+_MARKS = re.compile(rf"\b({_CLAUSE_MARK}|{_SENTENCE_MARK})\b")
 
 
 def _marked_sentences(sentences: Sequence[str]) -> list[list[str]]:
@@ -99,14 +100,20 @@ def _marked_sentences(sentences: Sequence[str]) -> list[list[str]]:
         return [_marked_words(s) for s in sentences]
     at = iter(plain)
     cur = out[next(at)]
-    negated = False
     negators = _NEGATORS
-    for w in words.split():
-        if w == _CLAUSE_MARK:
-            negated = False
-        elif w == _SENTENCE_MARK:
-            cur, negated = out[next(at)], False
-        else:
+    # The text between two markers is one clause: read word by word only when it holds a
+    # negator (the words after it are marked), else taken whole.
+    for k, part in enumerate(_MARKS.split(words)):
+        if k % 2:  # a marker
+            if part == _SENTENCE_MARK:
+                cur = out[next(at)]
+            continue
+        clause = part.split()
+        if negators.isdisjoint(clause):
+            cur.extend(clause)
+            continue
+        negated = False
+        for w in clause:
             cur.append(f"!{w}" if negated else w)
             negated = negated or w in negators
     if len(plain) < len(sentences):
@@ -154,6 +161,7 @@ class TriageModel:
     _word_ids: dict[str, bytes] = field(default_factory=dict)
     # `coef` as float64, made on first use: the rows `score_sentences` takes are the same values.
     _coef64: list[npt.NDArray[np.float64]] = field(default_factory=list)
+    _bigrams: dict[tuple[str, str], int] = field(default_factory=dict)  # (`_bigram_ids`)
 
     @classmethod
     def load(cls, path: Path) -> TriageModel:
@@ -246,13 +254,14 @@ class TriageModel:
 
     def score_sentences(self, sentences: Sequence[str]) -> tuple[float, str | None]:
         """`score` over each sentence and each pair of neighbours, in linear time and in one
-        batch: a pair's features are its two sentences' plus the word bigram that joins
-        them, so each sentence is read once, and numpy scores every window at once."""
+        batch. Each sentence's features are counted once, and numpy scores them all at once; a
+        pair's features are its two sentences' plus the word bigram that joins them, so its
+        linear score and squared norm are its sentences' sums, corrected only for the features
+        both sentences hold and for that bigram (their counts add up: 1 + log(count) does not)."""
         if not sentences:
             return 0.0, None
         marked = _marked_sentences(sentences)
-        n, vocab = len(marked), self.vocabulary
-        windows = 2 * n - 1  # window k < n is sentence k; n + k is sentences k and k + 1
+        n, size = len(marked), len(self.vocabulary)
         # Every word of every sentence, one after another, and the sentence of each.
         flat = list(itertools.chain.from_iterable(marked))
         counts = np.fromiter(map(len, marked), dtype=np.int64, count=n)
@@ -267,9 +276,11 @@ class TriageModel:
         sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks)) // 8
         # The word bigram of each two neighbouring words: inside a sentence, or the one that
         # joins two neighbouring sentences (across an empty sentence, none).
-        keys = map("w:{} {}".format, flat, itertools.islice(flat, 1, None))
+        bigrams = self._bigram_ids()
         grams = np.fromiter(
-            map(vocab.get, keys, itertools.repeat(-1)), dtype=np.int64, count=max(len(flat) - 1, 0)
+            map(bigrams.get, itertools.pairwise(flat), itertools.repeat(-1)),
+            dtype=np.int64,
+            count=max(len(flat) - 1, 0),
         )
         left, right = of_word[:-1], of_word[1:]
         inner = (right == left) & (grams >= 0)
@@ -278,30 +289,87 @@ class TriageModel:
         joins[left[across]] = grams[across]
         each = np.concatenate((np.frombuffer(b"".join(chunks), dtype=np.int64), grams[inner]))
         sent = np.concatenate((np.repeat(of_word, sizes), left[inner]))
-        # A pair window holds both its sentences' ids and the bigram that joins them: each id
-        # of sentence k counts in window k and in the pair windows n + k - 1 and n + k.
-        first, second = sent < n - 1, sent >= 1
-        ids = np.concatenate((each, each[first], each[second], joins[joins >= 0]))
-        win = np.concatenate(
-            (sent, n + sent[first], n - 1 + sent[second], n + np.flatnonzero(joins >= 0))
-        )
-        logits = np.tile(self.intercept.astype(np.float64), (windows, 1))
-        if ids.size:
-            size = len(vocab)
-            uniq, merged = np.unique(win * size + ids, return_counts=True)
-            w_of, f_of = uniq // size, uniq % size
-            vals = (1.0 + np.log(merged)) * self.idf[f_of]
-            norms = np.sqrt(np.bincount(w_of, weights=vals * vals, minlength=windows))
-            # The same products as (vals / norms)[:, None] * coef[f_of], in place.
-            if not self._coef64:
-                self._coef64.append(self.coef.astype(np.float64))
-            contrib = self._coef64[0].take(f_of, axis=0)
-            contrib *= (vals / norms[w_of])[:, None]
-            starts = np.flatnonzero(np.r_[True, w_of[1:] != w_of[:-1]])
-            logits[w_of[starts]] += np.add.reduceat(contrib, starts, axis=0)
+        if not self._coef64:
+            self._coef64.append(self.coef.astype(np.float64))
+        coef = self._coef64[0]
+        # Each sentence's features with their counts, in order of sentence then feature.
+        keys, tally = np.unique(sent * size + each, return_counts=True)
+        s_of, f_of = keys // size, keys % size
+        vals = (1.0 + np.log(tally)) * self.idf[f_of]
+        raw = np.zeros((2 * n - 1, len(self.classes)))  # window k < n: sentence k; n + k: k, k+1
+        squares = np.zeros(2 * n - 1)
+        if keys.size:
+            starts = np.flatnonzero(np.r_[True, s_of[1:] != s_of[:-1]])
+            raw[s_of[starts]] = np.add.reduceat(coef.take(f_of, axis=0) * vals[:, None], starts)
+            squares[:n] = np.bincount(s_of, weights=vals * vals, minlength=n)
+        if n > 1:
+            raw[n:] = raw[: n - 1] + raw[1:n]
+            squares[n:] = squares[: n - 1] + squares[1:n]
+            self._correct_pairs(keys, tally, joins, raw[n:], squares[n:], coef)
+        logits = np.tile(self.intercept.astype(np.float64), (2 * n - 1, 1))
+        scored = squares > 0
+        logits[scored] += raw[scored] / np.sqrt(squares[scored])[:, None]
         e = np.exp(logits - logits.max(axis=1, keepdims=True))
         probs = e / e.sum(axis=1, keepdims=True)
         return self._best(list(probs))
+
+    def _correct_pairs(
+        self,
+        keys: npt.NDArray[np.int64],
+        tally: npt.NDArray[np.int64],
+        joins: npt.NDArray[np.int64],
+        raw: npt.NDArray[np.float64],
+        squares: npt.NDArray[np.float64],
+        coef: npt.NDArray[np.float64],
+    ) -> None:
+        """Turn the sums of two neighbouring sentences' scores and squared norms (`raw`,
+        `squares`, pair k: sentences k and k + 1) into the pair's: a feature counted in both,
+        or the bigram joining them (`joins`, -1: none), counts once, with the counts added.
+        `keys` (sentence * vocabulary size + feature, sorted) and `tally` count each sentence's
+        features."""
+        size = len(self.vocabulary)
+
+        def count(where: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+            """The count of each key in `where` (0: absent)."""
+            if not keys.size:
+                return np.zeros(where.size)
+            at = np.minimum(np.searchsorted(keys, where), keys.size - 1)
+            return np.where(keys[at] == where, tally[at], 0).astype(np.float64)
+
+        # A feature of sentence k that sentence k + 1 holds too (keys + size: the same feature,
+        # one sentence on), and each bigram joining k and k + 1: pair k * size + feature.
+        shared = keys[count(keys + size) > 0]
+        joined = np.flatnonzero(joins >= 0)
+        rows, extra = np.unique(
+            np.concatenate((shared, joined * size + joins[joined])), return_inverse=True
+        )
+        if not rows.size:
+            return
+        added = np.bincount(extra, weights=np.r_[np.zeros(shared.size), np.ones(joined.size)])
+        first, second = count(rows), count(rows + size)
+        pair, feature = rows // size, rows % size
+        idf = self.idf[feature]
+
+        def value(c: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+            out: npt.NDArray[np.float64] = np.where(
+                c > 0, (1.0 + np.log(np.maximum(c, 1))) * idf, 0.0
+            )
+            return out
+
+        both = value(first + second + added)
+        one, other = value(first), value(second)
+        starts = np.flatnonzero(np.r_[True, pair[1:] != pair[:-1]])
+        delta = coef.take(feature, axis=0) * (both - one - other)[:, None]
+        raw[pair[starts]] += np.add.reduceat(delta, starts)
+        squares += np.bincount(pair, weights=both**2 - one**2 - other**2, minlength=raw.shape[0])
+
+    def _bigram_ids(self) -> dict[tuple[str, str], int]:
+        """The vocabulary's word bigrams ("w:a b") by their two words, made on first use."""
+        if not self._bigrams:
+            for key, i in self.vocabulary.items():
+                if key.startswith("w:") and len(words := key[2:].split(" ")) == 2:
+                    self._bigrams[(words[0], words[1])] = i
+        return self._bigrams
 
     def _best(self, probs: Iterable[npt.NDArray[np.float64]]) -> tuple[float, str | None]:
         best, topic = 0.0, None
