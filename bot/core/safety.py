@@ -24,7 +24,7 @@ from typing import Protocol
 
 from bot.core.literals import Requirement, Scanner, requirement, satisfied
 from bot.core.text import STOPWORDS, clean, fold
-from bot.kb import URGENCIES, Escalation, RedFlag, Safety, Urgency
+from bot.kb import URGENCIES, Escalation, RedFlag, Safety, Urgency, compile_once
 
 _NEGATION_WINDOW = 3  # words before a match that can cancel it ("no numbness")
 _LOOK_BACK = 120  # characters before a match read for those words
@@ -327,7 +327,7 @@ class Triage:
             return _CONCEPT.sub(lambda m: f"(?:{concepts[m.group(1)]})", p)
 
         def comp(ps: list[str]) -> tuple[re.Pattern[str], ...]:
-            return tuple(re.compile(expand(p)) for p in ps)
+            return tuple(compile_once(expand(p)) for p in ps)
 
         def prepare(rf: RedFlag) -> _Compiled:
             rf = _with_languages(safety, rf)
@@ -585,9 +585,21 @@ class Triage:
         english = sum(w in STOPWORDS for w in words)
         if 3 * english >= len(words):
             return False
+        return bool(self._languages_triage()._rule_hits_in(text, ss))
+
+    def _languages_triage(self) -> Triage:
+        assert self._languages is not None
         if not self._languages_built:
             self._languages_built.append(Triage.build(self._languages))
-        return bool(self._languages_built[0]._rule_hits_in(text, ss))
+        return self._languages_built[0]
+
+    def rule_patterns(self) -> list[re.Pattern[str]]:
+        """Every pattern the rules prefilter by its literals (bot.core.literals), those of the
+        other languages' rule set included: what `backbot kb literals` keeps the analysis of."""
+        out = list(self._index.needs)
+        if self._languages is not None:
+            out += self._languages_triage()._index.needs
+        return list(dict.fromkeys(out))
 
     def _escalated(self, c: _Compiled, text: str) -> Urgency:
         """The flag's level, raised by its escalation patterns anywhere in one window ("both
