@@ -450,9 +450,16 @@ class Triage:
             spans = {(i, i) for i in could}
             spans |= {(j, j + 1) for i in could for j in (i - 1, i) if 0 <= j < last}
             best: Urgency | None = None
+            # The least urgent level that still matters: with `most_urgent`, none below one
+            # already raised; and once the flag has a level, only a more urgent one.
+            worth = min(raised, len(_RANK) - 1) if most_urgent else len(_RANK) - 1
             for a, b in sorted(spans):
-                level = self._window_level(c, index.flags[k], forms(a, b), texts)
-                if level is None or (best is not None and _RANK[level] >= _RANK[best]):
+                if best is not None:
+                    worth = min(worth, _RANK[best] - 1)
+                if worth < _RANK[c.top]:  # no later window can raise it
+                    break
+                level = self._window_level(c, index.flags[k], forms(a, b), texts, worth)
+                if level is None or _RANK[level] > worth:
                     continue  # (the exceptions are read only where they would change something)
                 if c.nearby and any(
                     texts.may(u, f) and self._within_clause(u, f)
@@ -461,17 +468,23 @@ class Triage:
                 ):
                     continue
                 best = level
-                if best == c.top:  # no later window can raise it
-                    break
             if best is not None:
                 found[k] = best
                 raised = min(raised, _RANK[best])
         return [(compiled[k].flag, found[k]) for k in sorted(found)]  # knowledge-base order
 
     def _window_level(
-        self, c: _Compiled, index: _FlagIndex, forms: set[str], seen: _Texts
+        self, c: _Compiled, index: _FlagIndex, forms: set[str], seen: _Texts, worth: int
     ) -> Urgency | None:
+        """The flag's level in the window of these spellings (None: it does not fire there). A
+        level less urgent than rank `worth` counts as none; so a flag whose own level is less
+        urgent is read only where an escalation to a level that counts could match."""
         texts = {seen.blank(c.ignore, f) for f in forms} if c.ignore else forms
+        if _RANK[c.flag.level] > worth and not any(
+            _RANK[up] <= worth and any(seen.may(p, f) for p in patterns for f in texts)
+            for up, patterns in c.escalate
+        ):
+            return None
         # (The same tests as `seen.may(p, f) and self._hit(p, f)`, for the patterns together.)
         read = [(f, seen.found(f)) for f in texts]
         patterns = c.patterns
