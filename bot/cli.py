@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     kb_sub = kb.add_subparsers(dest="kb_cmd", metavar="KB_COMMAND", required=True)
     check = kb_sub.add_parser("check", help="validate the knowledge base's *.yaml")
     check.add_argument("--dir", type=Path, default=None, help="knowledge directory")
+    kb_sub.add_parser(
+        "literals", help="write the red-flag rules' literal analysis (knowledge/rule_literals.json)"
+    )
     ev = kb_sub.add_parser("eval", help="score retrieval and triage on a JSONL question set")
     ev.add_argument("file", type=Path)
     ev.add_argument("--dir", type=Path, default=None, help="knowledge directory")
@@ -111,6 +114,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         if args.kb_cmd == "check":
             return evaluation.check_command(args.dir or settings.knowledge_dir)
+        if args.kb_cmd == "literals":
+            from bot.config import DEFAULT_KNOWLEDGE_DIR
+
+            return evaluation.literals_command(DEFAULT_KNOWLEDGE_DIR)
         return evaluation.eval_command(args.file, args.dir or settings.knowledge_dir, args.misses)
     if cmd == "inbox":
         return asyncio.run(_inbox(settings, args))

@@ -47,11 +47,39 @@ def check_command(directory: Path) -> int:
         f"{len(kb.exercises)} exercises, {len(kb.plans)} plans, "
         f"{len(kb.safety.red_flags)} red flags, {len(kb.sources)} sources"
     )
-    lints = kb_module.warnings(kb)
+    lints = [*kb_module.warnings(kb), *_literal_cache_warnings(kb)]
     for w in lints:
         print(f"WARNING {w}")
     if lints:
         print(f"WARNING {len(lints)} warning(s) (not failures)")
+    return 0
+
+
+def _literal_cache_warnings(kb: kb_module.KnowledgeBase) -> list[str]:
+    """The red-flag rules compiled as triage uses them, and whether the shipped analysis of
+    their literals covers them (else every start analyses the rest again)."""
+    from bot.core import literals
+    from bot.core.safety import Triage
+
+    patterns = Triage.build(kb.safety).rule_patterns()
+    cached = literals.read_cache(literals.CACHE_FILE)
+    missing = sum(literals.cache_key(p) not in cached for p in patterns)
+    if not missing:
+        return []
+    return [
+        f"{literals.CACHE_FILE.name}: {missing} of {len(patterns)} rule patterns not in it, "
+        "analysed at every start (run `backbot kb literals` on the shipped knowledge base)"
+    ]
+
+
+def literals_command(directory: Path) -> int:
+    """`backbot kb literals`: write the analysis of the rules' literals that starts read."""
+    from bot.core import literals
+    from bot.core.safety import Triage
+
+    kb = kb_module.load(directory)
+    n = literals.write_cache(Triage.build(kb.safety).rule_patterns())
+    print(f"{literals.CACHE_FILE}: {n} rule patterns")
     return 0
 
 

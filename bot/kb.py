@@ -93,10 +93,27 @@ class Plan(_Model):
     sessions: list[Session] = Field(min_length=1)
 
 
+# Every pattern compiled through `compile_once`, once per process: loading the knowledge base
+# compiles its regexes to check them, and triage and small talk compile the same texts again;
+# Python's own cache (512 patterns) is smaller than the rules, so it did not spare that.
+_COMPILED: dict[str, re.Pattern[str]] = {}
+_MAX_COMPILED = 20_000  # cleared past this (many knowledge bases loaded in one process)
+
+
+def compile_once(pattern: str) -> re.Pattern[str]:
+    """`re.compile(pattern)`, compiled once per process."""
+    got = _COMPILED.get(pattern)
+    if got is None:
+        if len(_COMPILED) >= _MAX_COMPILED:
+            _COMPILED.clear()
+        got = _COMPILED[pattern] = re.compile(pattern)
+    return got
+
+
 def _check_regexes(patterns: list[str]) -> list[str]:
     for p in patterns:
         try:
-            re.compile(p)
+            compile_once(p)
         except re.error as e:
             raise ValueError(f"pattern {p!r} is not a valid regex: {e}") from e
     return patterns

@@ -7,10 +7,11 @@ or triage_model.py changes none of them.
 Texts: every message of tests/data/*.jsonl (the training side; tests/data/sealed/ is not read)
 and generated long messages: each shape of `bot.bench.long_shapes` at several lengths, and
 labelled messages joined into 10,000 characters as `backbot bench triage` makes them. Per text:
-the rules' flags (`Triage.check`, every flag), and `Triage.assess` without and with the model
-(outcome, level, flag ids, model score rounded to 9 places, by_rule). The unrounded model
-score is kept too, and `compare` reports the largest change in it (floating-point summation
-order may move its last bits), but only the rounded fields count as differences.
+the rules' flags with their levels (what `Triage.check` reads: every flag), and
+`Triage.assess` without and with the model (outcome, level, flag ids, model score rounded to 9
+places, by_rule). The unrounded model score is kept too, and `compare` reports the largest
+change in it (floating-point summation order may move its last bits), but only the rounded
+fields count as differences.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def decisions() -> Iterator[dict[str, object]]:
         yield {
             "text": hashlib.sha256(text.encode()).hexdigest()[:16],
             "chars": len(text),
-            "check": [f.id for f in rules.check(text)],
+            "check": [[f.id, level] for f, level in rules._rule_hits(text)],
             "rules": row(rules.assess(text)),
             "full": row(judged),
             "score": judged.score,

@@ -4,7 +4,6 @@ retrieval, "did you mean" suggestions and the honest fallback. Pure: no store, n
 from __future__ import annotations
 
 import dataclasses
-import re
 import zlib
 
 from bot.core import workouts
@@ -14,7 +13,7 @@ from bot.core.messages import HOME_BUTTONS, NOT_ENGLISH, UNCLEAR
 from bot.core.questions import extract
 from bot.core.text import Normalizer, clean, tokens
 from bot.core.types import Button, Kind, Reply
-from bot.kb import KnowledgeBase, SmalltalkIntent
+from bot.kb import KnowledgeBase, SmalltalkIntent, compile_once
 
 MAX_QUERY_CHARS = 500  # retrieval reads the start of very long messages; triage reads it all
 MAX_TITLE = 60
@@ -144,10 +143,10 @@ class Library:
             w for w in own if w in strong or w not in particles | self._back_context | {"back"}
         ) - frozenset(tokens(self.normalize(_EVERYDAY)))
         self.smalltalk = [
-            (it, tuple(re.compile(p) for p in it.patterns)) for it in kb.smalltalk.intents
+            (it, tuple(compile_once(p) for p in it.patterns)) for it in kb.smalltalk.intents
         ]
         self.openers = [
-            (it, tuple(re.compile(p) for p in it.openers))
+            (it, tuple(compile_once(p) for p in it.openers))
             for it in kb.smalltalk.intents
             if it.openers
         ]

@@ -14,11 +14,15 @@ only.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import importlib
 import itertools
+import json
 import re
-from collections.abc import Iterable
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # The standard library's own regex parser (CPython 3.11+; the project needs 3.11). Private, so
@@ -36,6 +40,8 @@ MAX_CHARS = 12  # a token's string is cut to this many characters (a shorter one
 MAX_CLAUSES = 2  # the most selective clauses kept per pattern
 
 _WORD = re.compile(r"\w")
+_WORD_STARTS = re.compile(r"\b(?=\w)")
+SHORT_TEXT = 100  # texts up to this long are scanned without the trie regex (`Scanner`)
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
 # Zero-width assertions after which a word character starts a word.
 _STARTS_WORD = (sre.AT_BEGINNING, sre.AT_BEGINNING_STRING)
@@ -64,7 +70,17 @@ _EMPTY = frozenset([""])
 
 def requirement(pattern: re.Pattern[str]) -> Requirement | None:
     """Clauses of tokens every match of `pattern` meets; None if unknown (or the pattern ignores
-    case, which a plain substring test would not)."""
+    case, which a plain substring test would not). `analyse(pattern)`, from the shipped cache
+    when it holds the pattern (see `CACHE_FILE`), and computed once per process otherwise."""
+    known = _known()
+    key = cache_key(pattern)
+    if key not in known:
+        known[key] = analyse(pattern)
+    return known[key]
+
+
+def analyse(pattern: re.Pattern[str]) -> Requirement | None:
+    """`requirement(pattern)`, read from the pattern's syntax tree."""
     if pattern.flags & re.IGNORECASE:
         return None
     # (A match may begin anywhere: nothing is known of the character before it.)
@@ -72,6 +88,67 @@ def requirement(pattern: re.Pattern[str]) -> Requirement | None:
         sre.parse(pattern.pattern, pattern.flags), False
     )
     return _select(facts.clauses)
+
+
+# Reading every rule's tree took 0.2 s of each start, so the requirements of the shipped rules
+# are kept in a file beside them (`backbot kb literals` writes it). An entry is found by a hash
+# of its pattern's text and flags, in a file made by this very module (`analysis_version`: a
+# hash of this file and of the Unicode version \w follows); a pattern not found is analysed,
+# so a stale or missing file costs time, never a wrong prefilter.
+CACHE_FILE = Path(__file__).resolve().parents[1] / "knowledge" / "rule_literals.json"
+_cache: list[dict[str, Requirement | None]] = []  # the file's entries, then every one computed
+
+
+def analysis_version() -> str | None:
+    """What the cache's entries must have been computed by (None: this module's source cannot
+    be read, so no file is trusted)."""
+    try:
+        source = Path(__file__).read_bytes()
+    except OSError:
+        return None
+    return hashlib.sha256(source + unicodedata.unidata_version.encode()).hexdigest()[:16]
+
+
+def cache_key(pattern: re.Pattern[str]) -> str:
+    return hashlib.sha256(f"{pattern.flags}:{pattern.pattern}".encode()).hexdigest()[:24]
+
+
+def _known() -> dict[str, Requirement | None]:
+    if not _cache:
+        _cache.append(read_cache(CACHE_FILE))
+    return _cache[0]
+
+
+def read_cache(path: Path) -> dict[str, Requirement | None]:
+    """The entries of a cache file made by this version of the analysis (else none)."""
+    version = analysis_version()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if version is None or not isinstance(data, dict) or data.get("analysis") != version:
+        return {}
+    entries = data.get("requirements")
+    if not isinstance(entries, dict):
+        return {}
+    return {
+        key: None if req is None else tuple(frozenset(clause) for clause in req)
+        for key, req in entries.items()
+    }
+
+
+def write_cache(patterns: Iterable[re.Pattern[str]], path: Path = CACHE_FILE) -> int:
+    """Write the requirements of `patterns` (analysed afresh) to `path`; how many."""
+    entries = {cache_key(p): analyse(p) for p in patterns}
+    # One entry a line, in key order: a change to the rules changes only its own lines.
+    lines = [
+        f"    {json.dumps(key)}: "
+        + json.dumps(None if req is None else [sorted(c) for c in req], ensure_ascii=False)
+        for key, req in sorted(entries.items())
+    ]
+    head = f'{{\n  "analysis": {json.dumps(analysis_version())},\n  "requirements": {{\n'
+    path.write_text(head + ",\n".join(lines) + "\n  }\n}\n", encoding="utf-8")
+    return len(entries)
 
 
 def _select(clauses: Iterable[Clause]) -> Requirement | None:
@@ -237,7 +314,8 @@ class Scanner:
     their first character, so it follows the text down one path; a longer string is tried
     before a shorter one ends the match), and every other string starting there is a prefix of
     that one. Nothing in it repeats, so a position costs at most the longest string's length:
-    linear time. The anywhere tokens, a handful, are substring tests.
+    linear time. Until a text longer than `SHORT_TEXT` needs it, each word start's strings are
+    looked up instead, longest first. The anywhere tokens, a handful, are substring tests.
 
     `present` gives marks, not tokens: the longest strings found, and the anywhere tokens found.
     `expand` turns a requirement into one on marks (a word-start token is met by every longest
@@ -247,22 +325,48 @@ class Scanner:
     def __init__(self, tokens: Iterable[str]) -> None:
         tokens = set(tokens)
         self._words = sorted(t[1:] for t in tokens if t[0] == WORD_START and len(t) > 1)
+        self._known = frozenset(self._words)
+        self._longest = max(map(len, self._words), default=0)
+        # The trie regex's findall, compiled for the first text longer than `SHORT_TEXT` (it
+        # takes ~50 ms; a start that answers "hi" never needs it).
+        self._find: Callable[[str], list[str]] | None = None
+        self._anywhere = tuple(sorted(t for t in tokens if t[0] == ANYWHERE and len(t) > 1))
+        self._marks: dict[str, Clause] = {}
+
+    def present(self, text: str) -> set[str]:
+        """The marks of the tokens that occur in `text`."""
+        if not self._words:
+            out: set[str] = set()
+        elif self._find is None and len(text) <= SHORT_TEXT:
+            out = self._walk(text)
+        else:
+            if self._find is None:
+                self._find = self._compile()
+            out = set(self._find(text))
+        for t in self._anywhere:
+            if t[1:] in text:
+                out.add(t)
+        return out
+
+    def _compile(self) -> Callable[[str], list[str]]:
         trie: dict[str, Any] = {}
         for w in self._words:
             node = trie
             for ch in w:
                 node = node.setdefault(ch, {})
             node[""] = {}
-        self._find = re.compile(rf"\b(?=({_trie(trie)}))").findall if self._words else None
-        self._anywhere = tuple(sorted(t for t in tokens if t[0] == ANYWHERE and len(t) > 1))
-        self._marks: dict[str, Clause] = {}
+        return re.compile(rf"\b(?=({_trie(trie)}))").findall
 
-    def present(self, text: str) -> set[str]:
-        """The marks of the tokens that occur in `text`."""
-        out = set(self._find(text)) if self._find is not None else set()
-        for t in self._anywhere:
-            if t[1:] in text:
-                out.add(t)
+    def _walk(self, text: str) -> set[str]:
+        """What the trie regex finds, by trying each word start's strings longest first: for
+        short texts, before the regex is compiled."""
+        out, known = set(), self._known
+        for m in _WORD_STARTS.finditer(text):
+            at = m.start()
+            for end in range(min(len(text), at + self._longest), at, -1):
+                if text[at:end] in known:
+                    out.add(text[at:end])
+                    break
         return out
 
     def expand(self, req: Requirement | None) -> Requirement | None:

@@ -25,7 +25,7 @@ from typing import Protocol
 
 from bot.core.literals import Requirement, Scanner, requirement, satisfied
 from bot.core.text import STOPWORDS, clean, fold
-from bot.kb import URGENCIES, Escalation, RedFlag, Safety, Urgency
+from bot.kb import URGENCIES, Escalation, RedFlag, Safety, Urgency, compile_once
 
 _NEGATION_WINDOW = 3  # words before a match that can cancel it ("no numbness")
 _LOOK_BACK = 120  # characters before a match read for those words
@@ -331,7 +331,7 @@ class Triage:
             return _CONCEPT.sub(lambda m: f"(?:{concepts[m.group(1)]})", p)
 
         def comp(ps: list[str]) -> tuple[re.Pattern[str], ...]:
-            return tuple(re.compile(expand(p)) for p in ps)
+            return tuple(compile_once(expand(p)) for p in ps)
 
         def prepare(rf: RedFlag) -> _Compiled:
             rf = _with_languages(safety, rf)
@@ -458,11 +458,18 @@ class Triage:
             spans = {(i, i) for i in could}
             spans |= {(j, j + 1) for i in could for j in (i - 1, i) if 0 <= j < last}
             best: Urgency | None = None
+            # The least urgent level that still matters: with `most_urgent`, none below one
+            # already raised; and once the flag has a level, only a more urgent one.
+            worth = min(raised, len(_RANK) - 1) if most_urgent else len(_RANK) - 1
             for a, b in sorted(spans):
+                if best is not None:
+                    worth = min(worth, _RANK[best] - 1)
+                if worth < _RANK[c.top]:  # no later window can raise it
+                    break
                 level = self._window_level(
-                    c, index.flags[k], forms(a, b), texts, partial(parts, a, b)
+                    c, index.flags[k], forms(a, b), texts, worth, partial(parts, a, b)
                 )
-                if level is None or (best is not None and _RANK[level] >= _RANK[best]):
+                if level is None or _RANK[level] > worth:
                     continue  # (the exceptions are read only where they would change something)
                 if c.nearby and any(
                     texts.may(u, f) and self._within_clause(u, f)
@@ -471,8 +478,6 @@ class Triage:
                 ):
                     continue
                 best = level
-                if best == c.top:  # no later window can raise it
-                    break
             if best is not None:
                 found[k] = best
                 raised = min(raised, _RANK[best])
@@ -484,12 +489,20 @@ class Triage:
         index: _FlagIndex,
         forms: set[str],
         seen: _Texts,
+        worth: int,
         parts: Callable[[], list[set[str]]],
     ) -> Urgency | None:
-        """The level the flag reaches in one window (`forms`: its spellings), or None. `parts`
+        """The flag's level in the window of these spellings (None: it does not fire there). A
+        level less urgent than rank `worth` counts as none; so a flag whose own level is less
+        urgent is read only where an escalation to a level that counts could match. `parts`
         gives the spellings of each of the window's sentences, read only for a flag whose
         combinations must pair their first two groups inside one sentence."""
         texts = {seen.blank(c.ignore, f) for f in forms} if c.ignore else forms
+        if _RANK[c.flag.level] > worth and not any(
+            _RANK[up] <= worth and any(seen.may(p, f) for p in patterns for f in texts)
+            for up, patterns in c.escalate
+        ):
+            return None
         # (The same tests as `seen.may(p, f) and self._hit(p, f)`, for the patterns together.)
         read = [(f, seen.found(f)) for f in texts]
         patterns = c.patterns
@@ -623,9 +636,21 @@ class Triage:
         english = sum(w in STOPWORDS for w in words)
         if 3 * english >= len(words):
             return False
+        return bool(self._languages_triage()._rule_hits_in(text, ss))
+
+    def _languages_triage(self) -> Triage:
+        assert self._languages is not None
         if not self._languages_built:
             self._languages_built.append(Triage.build(self._languages))
-        return bool(self._languages_built[0]._rule_hits_in(text, ss))
+        return self._languages_built[0]
+
+    def rule_patterns(self) -> list[re.Pattern[str]]:
+        """Every pattern the rules prefilter by its literals (bot.core.literals), those of the
+        other languages' rule set included: what `backbot kb literals` keeps the analysis of."""
+        out = list(self._index.needs)
+        if self._languages is not None:
+            out += self._languages_triage()._index.needs
+        return list(dict.fromkeys(out))
 
     def _escalated(self, c: _Compiled, text: str) -> Urgency:
         """The flag's level, raised by its escalation patterns anywhere in one window ("both

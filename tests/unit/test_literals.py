@@ -172,6 +172,18 @@ def test_scanner_finds_exactly_the_tokens_that_occur() -> None:
     assert Scanner(set()).present("anything") == set()
 
 
+def test_short_texts_are_scanned_as_the_trie_regex_scans(triage: safety.Triage) -> None:
+    scanner = Scanner(t for p in triage._index.needs for c in requirement(p) or () for t in c)
+    find = scanner._compile()
+    texts = [*_texts()[::4], "", "x", "back", "numbness in both legs", "ünd numb", "a_b numb"]
+    for t in texts:
+        f = t.lower()
+        assert scanner._walk(f) == set(find(f)), f
+    assert scanner._find is None  # (compiled only for a long text)
+    scanner.present("back " * 30)
+    assert scanner._find is not None
+
+
 def test_rule_scanner_agrees_with_one_token_at_a_time(triage: safety.Triage) -> None:
     index = triage._index
     tokens = {t for p in index.needs for c in requirement(p) or () for t in c}
@@ -201,3 +213,33 @@ def test_every_rule_pattern_matches_only_where_its_requirement_is_met(
         for f in texts:
             if not satisfied(req, found[f]):
                 assert not p.search(f), (p.pattern, f)
+
+
+def test_shipped_literal_cache_holds_every_rule_as_analysed_now(triage: safety.Triage) -> None:
+    """bot/knowledge/rule_literals.json is current (else: `backbot kb literals`): every rule
+    pattern is in it, with what the analysis gives today."""
+    from bot.core import literals
+
+    cached = literals.read_cache(literals.CACHE_FILE)
+    assert cached, "rule_literals.json is missing or from another version of the analysis"
+    for p in triage.rule_patterns():
+        assert cached.get(literals.cache_key(p), "missing") == literals.analyse(p), p.pattern
+
+
+def test_literal_cache_is_read_back_and_never_trusted_stale(tmp_path: Path) -> None:
+    from bot.core import literals
+
+    patterns = [re.compile(r"\b(fell|fall) off\b"), re.compile(r"\w+\d"), re.compile("numb")]
+    path = tmp_path / "cache.json"
+    assert literals.write_cache(patterns, path) == 3
+    back = literals.read_cache(path)
+    assert back == {literals.cache_key(p): literals.analyse(p) for p in patterns}
+    # Another version of the analysis wrote it: nothing is read.
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "analysis": "0" * 16}))
+    assert literals.read_cache(path) == {}
+    path.write_text("not json")
+    assert literals.read_cache(path) == {}
+    # An entry is found by its pattern's text and flags only.
+    assert literals.cache_key(re.compile("numb")) != literals.cache_key(re.compile("numbs"))
+    assert literals.cache_key(re.compile("numb")) != literals.cache_key(re.compile("(?a)numb"))
