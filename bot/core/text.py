@@ -8,9 +8,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 _APOSTROPHES = re.compile(r"['’`´]")
-_NON_WORD = re.compile(r"[^\w]+|_")
-_SPACES = re.compile(r"\s+")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_NON_WORD_BUT_SPACE = re.compile(r"[^\w ]")
 
 _STOPWORDS_TEXT = """
 a an the i im m me my mine we our you your u ur it its is are was were be been being am do
@@ -33,9 +32,10 @@ STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 def clean(text: str) -> str:
     """Lowercase, fold Unicode, drop apostrophes, turn every other non-word run into one space."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = _APOSTROPHES.sub("", text)
-    text = _NON_WORD.sub(" ", text)
-    return _SPACES.sub(" ", text).strip()
+    text = _APOSTROPHES.sub("", text).replace("_", " ")
+    # (Every non-word character but a space made one, then the words joined by single spaces:
+    # the same text as replacing each run, without a replacement for every space.)
+    return " ".join(_NON_WORD_BUT_SPACE.sub(" ", text).split())
 
 
 # Letters NFKD does not take apart: ß, ł, ø, æ, œ, đ, ı.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -79,7 +80,11 @@ def _marked_words(text: str) -> list[str]:
 # cleaning keeps them as words of their own; a text holding either is read sentence by sentence.
 _CLAUSE_MARK = "qxclauseqx"
 _SENTENCE_MARK = "qxsentenceqx"
-_MARKS = re.compile(rf"\b({_CLAUSE_MARK}|{_SENTENCE_MARK})\b")
+# Either marker as a word of its own (written to begin with "qx", so the regex engine looks
+# for that string rather than trying every word).
+_MARKS = re.compile(r"(qx(?<=\bqx)(?:clause|sentence)qx)\b")
+# `_NON_WORD` as the words of the text see it: a run of spaces is left as it is.
+_NON_WORD_OR_SPACE = re.compile(r"[^\w ]|_")
 
 
 def _marked_sentences(sentences: Sequence[str]) -> list[list[str]]:
@@ -95,7 +100,9 @@ def _marked_sentences(sentences: Sequence[str]) -> list[list[str]]:
     out: list[list[str]] = [[] for _ in sentences]
     if _CLAUSE_MARK in _APOSTROPHES.sub("", joined):  # typed as "qxclause'qx"
         return [_marked_words(s) for s in sentences]
-    words = _NON_WORD.sub(" ", _APOSTROPHES.sub("", _CLAUSES.sub(f" {_CLAUSE_MARK} ", joined)))
+    words = _NON_WORD_OR_SPACE.sub(
+        " ", _APOSTROPHES.sub("", _CLAUSES.sub(f" {_CLAUSE_MARK} ", joined))
+    )
     if words.split().count(_SENTENCE_MARK) != len(plain) - 1:  # a marker typed with an apostrophe
         return [_marked_words(s) for s in sentences]
     at = iter(plain)
@@ -269,9 +276,9 @@ class TriageModel:
         # Each word's ids but bigrams (`_word_bytes`, cached), one after another.
         got = list(map(self._word_ids.get, flat))
         if None in got:
-            for j, w in enumerate(flat):
-                if got[j] is None:
-                    got[j] = self._word_bytes(w)
+            new = itertools.compress(flat, map(operator.is_, got, itertools.repeat(None)))
+            made = {w: self._word_bytes(w) for w in set(new)}
+            got = list(map(made.get, flat, got))
         chunks = cast("list[bytes]", got)  # (no None is left)
         sizes = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks)) // 8
         # The word bigram of each two neighbouring words: inside a sentence, or the one that

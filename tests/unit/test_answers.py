@@ -231,3 +231,25 @@ def test_a_message_naming_one_exercise_is_not_an_entry_about_another() -> None:
     r = Retriever(choices, NORM, DOMAIN, exercise_names=names)
     assert r.search("deadlift with lower back pain")[0].topic == "dl_safe"
     assert r.search("good mornings with lower back pain")[0].topic == "gm_safe"
+
+
+def test_clean_is_the_run_by_run_definition_on_every_character() -> None:
+    """`clean` joins words instead of replacing runs (faster on long messages): the same text
+    for every character between words, and for runs of them."""
+    import re
+    import unicodedata
+
+    apostrophes, non_word, spaces = (
+        re.compile(r"['’`´]"),
+        re.compile(r"[^\w]+|_"),
+        re.compile(r"\s+"),
+    )
+
+    def by_runs(text: str) -> str:
+        text = apostrophes.sub("", unicodedata.normalize("NFKC", text).lower())
+        return spaces.sub(" ", non_word.sub(" ", text)).strip()
+
+    chars = [chr(c) for c in range(0x3100)] + ["\u2028", "\U0001d7d8", "\ufeff", "\uff3f"]
+    for c in chars:
+        text = f" a{c}b {c}{c} _{c}c{c}"
+        assert clean(text) == by_runs(text), hex(ord(c))
