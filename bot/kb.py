@@ -175,6 +175,10 @@ class RedFlag(_Model):
     # "Six months ago I fell off a ladder. It's healed and I've been cleared." A past, recovered
     # event is told across sentences, so one window alone rarely holds both halves.
     unless_nearby: Regexes = []
+    # A flag that is a history itself: safety.yaml `recovered` ("all fine now", "fully
+    # recovered") does not make it the screening question, since "treated for cancer, fully
+    # recovered" is still a history of cancer.
+    history: bool = False
     message: str = Field(max_length=MAX_ANSWER_CHARS)
     sources: list[str] = Field(min_length=1)
 
@@ -273,6 +277,9 @@ class Safety(_Model):
     # after ten minutes"): a rule's hit becomes the screening question instead of an urgent
     # reply. Still counted as caught: "Yes" leads to the flag's reply.
     reassured: Regexes = []
+    # The episode is over ("all fine now", "been fine since", "completely resolved"): the same,
+    # for every flag but a history (`history: true`).
+    recovered: Regexes = []
     disclaimer: str
     button: str | None = None  # an FAQ id offered under every red-flag reply
     sources: list[str] = Field(min_length=1)

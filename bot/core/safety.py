@@ -314,6 +314,7 @@ class Triage:
     # Every rule pattern by the literal tokens its matches contain.
     _index: _Index = field(default_factory=lambda: _Index(()))
     _reassurances: tuple[re.Pattern[str], ...] = ()
+    _recoveries: tuple[re.Pattern[str], ...] = ()
     # The positions in `_compiled`, the flags that can reach the most urgent level first.
     _by_top: tuple[int, ...] = ()
     # Only the other languages' rules (when there are any), as the safety data to build them
@@ -386,6 +387,7 @@ class Triage:
             gate,
             index,
             comp(safety.reassured),
+            comp(safety.recovered),
             by_top,
             languages,
         )
@@ -611,7 +613,7 @@ class Triage:
                 and score < cfg.veto
                 and not self._foreign(cleaned(), text, ss)
             )
-            if vetoed or self._reassured(cleaned()):
+            if vetoed or self._reassured(cleaned(), not all(f.history for f in flags)):
                 # The model is confident this is not a red flag: ask rather than alarm. The
                 # rule's flags stay on the assessment: when the question cannot be asked again
                 # so soon, the router gives their reply rather than nothing.
@@ -621,6 +623,9 @@ class Triage:
             return NOTHING
         c = self._by_id.get(topic) if topic is not None else None
         if score >= cfg.sure and c is not None and self._mentioned(c, undenied):
+            if self._reassured(cleaned(), not c.flag.history):
+                # "treated for cancer ten years ago, cancer free since": ask, as for a rule's hit
+                return Assessment(Outcome.SCREEN, score=score)
             return Assessment(Outcome.FLAG, self._escalated(c, text), (c.flag,), score)
         if score >= cfg.screen:
             return Assessment(Outcome.SCREEN, score=score)
@@ -664,11 +669,13 @@ class Triage:
             level = self._raised(c, level, {t, fold(t)}, seen)
         return level
 
-    def _reassured(self, cleaned: str) -> bool:
+    def _reassured(self, cleaned: str, recovered: bool = True) -> bool:
         """The message (`cleaned`: `clean(text)`) says the back is fine or the symptom has passed
-        (safety.yaml `reassured`)."""
+        (safety.yaml `reassured`), or, with `recovered`, that the episode is over (`recovered`)."""
         t = fold(cleaned)
-        return any(p.search(t) for p in self._reassurances)
+        return any(p.search(t) for p in self._reassurances) or (
+            recovered and any(p.search(t) for p in self._recoveries)
+        )
 
     @staticmethod
     def _mentioned(c: _Compiled, undenied: str) -> bool:
