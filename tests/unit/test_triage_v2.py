@@ -426,3 +426,88 @@ async def test_a_message_holding_the_models_marker_words_gets_an_answer(chat: Ch
     for text in ("my back qxsentence'qx hurts. what helps?", "my back qxclause'qx hurts a bit"):
         replies = await chat.say(text)
         assert replies and "went wrong" not in replies[0].text, replies[0].text
+
+
+# Misses read from retired sealed set I (tests/data/redflag_retired_i.jsonl), each fixed in
+# safety.yaml: the reply a user gets now.
+@pytest.mark.parametrize(
+    ("text", "urgency"),
+    [
+        (
+            "Bonjour, j'ai mal au dos depuis trois jours et depuis ce matin j'ai des fourmis dans"
+            " les deux jambes, et elles sont faibles, j'ai du mal à marcher.",
+            "emergency",
+        ),
+        (
+            "Ciao, all'improvviso ho sentito un dolore fortissimo tra le scapole, come uno"
+            " strappo, e non passa.",
+            "emergency",
+        ),
+        ("car flipped on the highway last night, my back hurts a lot. gym tmrw?", "emergency"),
+        (
+            "I've had this lump between my shoulder blades for about three weeks. It's hard,"
+            " doesn't move much, and it seems bigger than when I first found it. I'm assuming"
+            " it's a knot in the muscle. Can a massage gun break it up?",
+            "urgent",
+        ),
+        (
+            "Back pain for a week, and going to the loo for number twos hurts so much, pushing"
+            " causes a bad pain in my lower back. Coughing is the same.",
+            "urgent",
+        ),
+        (
+            "Dad had bowel cancer three years ago, they said they got it all. For the last few"
+            " weeks he's been complaining about his back and he hasn't done anything to it.",
+            "urgent",
+        ),
+        (
+            "Lumbar pain about 6/10. Also nearly didn't make it to the loo for a number two this"
+            " morning, zero warning.",
+            "emergency",
+        ),
+    ],
+)
+async def test_retired_set_i_misses_get_their_level(chat: Chat, text: str, urgency: str) -> None:
+    replies = await chat.say(text)
+    assert kind_of(replies) == ("red_flag", urgency), replies[0].text[:160]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "First leg day in three years yesterday, squats, lunges, RDLs. Today I can barely walk"
+        " down the stairs, my hamstrings are screaming and my lower back feels achy like I've"
+        " been beaten up. It feels muscular, just sore. Upper body tomorrow or rest?",
+        "Watching the football and my heart can't take this, chest tight with nerves 😂 is it ok"
+        " to work out late at night?",
+        "Just got back from my cousin's wedding, the speeches were so emotional I had a lump in"
+        " my throat, and now the post-party crash. Should I do a double session today?",
+        "My little one has a fever and has been off nursery, can you pause my plan for a week?",
+        "Watching the football, chest tight with nerves, is it ok to train late?",
+    ],
+)
+async def test_retired_set_i_false_alarms_get_no_red_flag(chat: Chat, text: str) -> None:
+    replies = await chat.say(text)
+    assert replies[0].kind is not Kind.RED_FLAG, replies[0].text[:160]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my back hurt when i coughed back in march when i had covid. all fine now for months,"
+        " can i do deadlifts",
+        "kidney infection last year gave me awful back pain and a fever, antibiotics sorted it"
+        " and i've been fine since",
+        "lost feeling in my toes in the snow yesterday, warmed up and they're fine, can i run",
+    ],
+)
+async def test_an_episode_that_is_over_asks_rather_than_alarms(chat: Chat, text: str) -> None:
+    replies = await chat.say(text)
+    assert replies[0].kind is Kind.SCREEN, replies[0].text[:160]
+
+
+def test_a_history_of_cancer_is_not_reassured_by_recovery(kb) -> None:
+    # "fully recovered" ends an episode, not a history: the cancer flag still answers.
+    triage = Triage.build(kb.safety)
+    text = "I had breast cancer five years ago and fully recovered, now new back pain for a month"
+    assert triage.assess(text).outcome.value == "flag"
