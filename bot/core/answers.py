@@ -87,6 +87,10 @@ class Retrieval(Protocol):
         """Whether a question is about something we don't cover (no back or training word)."""
         ...
 
+    def unknown_words(self, text: str) -> int:
+        """How many of a question's content words our phrasings never use ("itinerary")."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class _Choice:
@@ -313,6 +317,11 @@ class Retriever:
         if len(toks) < min_words or self.mentions_back(text):
             return False
         return not any(t in self._domain and t not in _TIME_WORDS and t != _OLDER for t in toks)
+
+    def unknown_words(self, text: str) -> int:
+        """How many distinct content words of `text` no phrasing of ours uses: "itinerary",
+        "puppy", "deposit" say what a question is about when none of ours is."""
+        return len({t for t in self.query_tokens(text) if t not in self._idf})
 
     def mentions_back(self, text: str) -> bool:
         """Uses a word about the back itself (spine, lumbar, back, ...), as written."""

@@ -92,3 +92,6 @@ class HybridRetriever:
 
     def about_something_else(self, text: str, min_words: int = 3) -> bool:
         return self.lexical.about_something_else(text, min_words)
+
+    def unknown_words(self, text: str) -> int:
+        return self.lexical.unknown_words(text)

@@ -57,6 +57,16 @@ _WORKOUT = [
         r"^(whats |what s |what is )?(the |my |todays |today s )?(back )?(workout|session) of the day\b",
         r"^wod\b",
         r"\b(got|have) (\w+ ){0,2}lined up for me\b",
+        # "something for my back with just dumbbells"; not "something for my back pain"
+        r"^(something|sumthin|smth|somethin|anything) (to do )?(for|4) (my |the )?back\b"
+        r"(?!.*\b(pain|sciatica|hurt\w*|injur\w*|disc|sore\w*|ache\w*|achy)\b)",
+        # "im at the gym rn what should i do for back", "back day, what am i doing"
+        r"\bwhat (should|shall|do|can) i (do|train|hit) (for|on) (my |the )?back( day| today)?"
+        r"( pls| please| plz| rn| now| today)?$",
+        r"\bback day\b\W+(\w+ ){0,2}what (am i|should i|do i) (doing|do)\b",
+        # "got 15 mins and a resistance band, hit me"
+        r"\bgot \d{1,2} ?(min|mins|minutes)\b.{0,40}\b(hit me|go|gimme|what can i do)\b",
+        r"\b\d{1,2} ?(min|mins|minute) (back )?(mobility|stretch\w*) (flow|routine|session)\b",
         r"\b(routine|workout|session|plan|training)\b (\w+ ){0,4}(for me|lined up)\b"
         r"(\s+\w+){0,3}\s+(today|tonight|this (morning|afternoon|evening))\b",
     )
@@ -225,11 +235,11 @@ def is_workout_request(t: str) -> bool:
 
 
 # "only got 10 minutes, quick back routine?", "a 15 min session", "short workout please"
-_SESSION_NOUN = r"(workout|session|routine|circuit|plan|something)"
+_SESSION_NOUN = r"(workout|session|routine|circuit|plan|something|flow)"
 _SHORT_MINUTES = re.compile(
     r"\b(\d{1,2}) ?(?:min|mins|minute|minutes)\b(?:\W+\w+){0,6}?\W+" + _SESSION_NOUN + r"\b"
     r"|\b" + _SESSION_NOUN + r"\b(?:\W+\w+){0,6}?\W+(\d{1,2}) ?(?:min|mins|minute|minutes)\b"
-    r"|\bonly (?:got|have) (\d{1,2}) ?(?:min|mins|minute|minutes)\b"
+    r"|\b(?:only (?:got|have)|(?:i ve |ive |i have )?got) (\d{1,2}) ?(?:min|mins|minute|minutes)\b"
 )
 _QUICK = re.compile(r"\b(quick|short|fast|brief|mini)( back)? " + _SESSION_NOUN + r"\b")
 _OTHER = re.compile(

@@ -18,6 +18,7 @@ from bot.kb import KnowledgeBase, SmalltalkIntent, compile_once
 MAX_QUERY_CHARS = 500  # retrieval reads the start of very long messages; triage reads it all
 MAX_TITLE = 60
 MAX_OTHER_QUESTIONS = 2  # a long message's further questions tried for an "also asked" button
+UNKNOWN_WORDS = 2  # a long message's question with this many words we never use is not ours
 UNCLEAR_TOPIC = "unclear"  # topic of the fallback to a message about the back that nothing answers
 
 
@@ -25,6 +26,15 @@ UNCLEAR_TOPIC = "unclear"  # topic of the fallback to a message about the back t
 _BACK_CONTEXT = (
     "pain sore soreness ache aching achy stiff stiffness hurt hurts tight tightness cooked "
     "strength strengthen stronger exercise exercises workout train training gym lift lifting"
+)
+_PAIN_WORDS = frozenset(
+    "pain painful sore soreness ache aches aching achy stiff stiffness hurt hurts hurting tight "
+    "tightness seize seizes seized spasm twinge tweak tweaked injured injury".split()
+)
+_TRAINING_TALK = frozenset(
+    "sets set reps rep progress progression stretch stretches stretching squeeze squeezing "
+    "blades posture form technique warm mobility core weights shoulder shoulders belt scapula "
+    "curl curls brace bracing trunk belly abs glutes hamstrings muscle muscles mcgill".split()
 )
 # Training words everyday life uses as much ("rest breaks", "a beginner guitarist", "no"
 # and "up" that synonyms leave behind: "bodyweight" -> "no equipment", "pullup" -> "pull up").
@@ -185,7 +195,12 @@ class Library:
         does. Also returns the message's other questions, for `_also_asked`."""
         ex = extract(text)
         if not ex.changed:
-            return self.retriever.decide(text[:MAX_QUERY_CHARS]), ()
+            result = self.retriever.decide(text[:MAX_QUERY_CHARS])
+            if result.answer is not None and self._unrelated(text[:MAX_QUERY_CHARS]):
+                # "is bitcoin gonna go up this month": "go up" and "month" are ours, the
+                # question is not
+                return Result(None, (), False), ()
+            return result, ()
         result = self.retriever.decide(ex.query[:MAX_QUERY_CHARS])
         if result.answer is None and self.retriever.about_something_else(ex.query):
             # The question itself is about something we don't cover ("how do I explain a career
@@ -202,11 +217,41 @@ class Library:
             # words ("back handspring", "the back seat") must not answer "how do I stop a puppy
             # nipping?" or "which backpack should I get?".
             return Result(None, (), False), ()
+        if (
+            result.answer is None
+            and not self._names_training(ex.query)
+            and self.retriever.unknown_words(ex.query) >= UNKNOWN_WORDS
+            and not self._back_pain_story(text)
+            and not self._training_talk(ex.query)
+        ):
+            # The question is about things our phrasings never name ("an itinerary for Tokyo
+            # and Osaka", "a puppy chewing the furniture"): the story's "gym" must not answer it.
+            return Result(None, result.suggestions, False), ()
         if result.answer is None:
             whole = self.retriever.decide(text[:MAX_QUERY_CHARS])
             if whole.answer is not None or not result.suggestions:
                 result = whole
         return result, ex.questions[1 : 1 + MAX_OTHER_QUESTIONS]
+
+    def _unrelated(self, text: str) -> bool:
+        """Names something our phrasings never do, and nothing of the back or of training."""
+        return (
+            self.retriever.unknown_words(text) >= 1
+            and not self._training_talk(text)
+            and not self._names_training(text)
+        )
+
+    def _training_talk(self, text: str) -> bool:
+        """Uses a word of training talk, narrow or everyday ("exercises", "sets", "progress")."""
+        words = tokens(self.normalize(clean(text)))
+        return any(w in self._back_context or w in _TRAINING_TALK for w in words)
+
+    def _back_pain_story(self, text: str) -> bool:
+        """The message tells of the user's back hurting ("my back seizes up on flights"): its
+        question is ours even in words our phrasings never use ("multifidus", "the airport")."""
+        if not self.retriever.mentions_back(text):
+            return False
+        return any(w in _PAIN_WORDS for w in tokens(self.normalize(clean(text))))
 
     def _names_training(self, text: str, story: bool = False) -> bool:
         """A word about the back or training it, from the narrow list (see `_retrieve`). In a
