@@ -28,13 +28,71 @@ _BACK_CONTEXT = (
     "strength strengthen stronger exercise exercises workout train training gym lift lifting"
 )
 _PAIN_WORDS = frozenset(
-    "pain painful sore soreness ache aches aching achy stiff stiffness hurt hurts hurting tight "
-    "tightness seize seizes seized spasm twinge tweak tweaked injured injury".split()
+    [
+        "pain",
+        "painful",
+        "sore",
+        "soreness",
+        "ache",
+        "aches",
+        "aching",
+        "achy",
+        "stiff",
+        "stiffness",
+        "hurt",
+        "hurts",
+        "hurting",
+        "tight",
+        "tightness",
+        "seize",
+        "seizes",
+        "seized",
+        "spasm",
+        "twinge",
+        "tweak",
+        "tweaked",
+        "injured",
+        "injury",
+    ]
 )
 _TRAINING_TALK = frozenset(
-    "sets set reps rep progress progression stretch stretches stretching squeeze squeezing "
-    "blades posture form technique warm mobility core weights shoulder shoulders belt scapula "
-    "curl curls brace bracing trunk belly abs glutes hamstrings muscle muscles mcgill".split()
+    [
+        "sets",
+        "set",
+        "reps",
+        "rep",
+        "progress",
+        "progression",
+        "stretch",
+        "stretches",
+        "stretching",
+        "squeeze",
+        "squeezing",
+        "blades",
+        "posture",
+        "form",
+        "technique",
+        "warm",
+        "mobility",
+        "core",
+        "weights",
+        "shoulder",
+        "shoulders",
+        "belt",
+        "scapula",
+        "curl",
+        "curls",
+        "brace",
+        "bracing",
+        "trunk",
+        "belly",
+        "abs",
+        "glutes",
+        "hamstrings",
+        "muscle",
+        "muscles",
+        "mcgill",
+    ]
 )
 # Training words everyday life uses as much ("rest breaks", "a beginner guitarist", "no"
 # and "up" that synonyms leave behind: "bodyweight" -> "no equipment", "pullup" -> "pull up").
