@@ -547,3 +547,23 @@ async def test_a_doctors_screening_question_reported_is_not_a_symptom(chat: Chat
         " my back went."
     )
     assert kind_of(await chat.say(said_yes)) == ("red_flag", "emergency")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dad's got prostate cancer, not me. my back hurts from carrying his wheelchair up stairs",
+        "My sister had a kidney infection with back pain; mine is just a pulled muscle from"
+        " moving her bed.",
+        "If someone has back pain and can't pee, is that an emergency? Asking for a quiz night"
+        " question.",
+        "The chest pain I had was heartburn, GP did an ECG and it was normal, and it's gone. Back"
+        " is just sore from moving boxes.",
+    ],
+)
+async def test_someone_elses_illness_or_a_question_about_signs_asks_first(
+    chat: Chat, text: str
+) -> None:
+    # Not an alarm; the screening question still leads to the urgent reply on "Yes".
+    replies = await chat.say(text)
+    assert replies[0].kind in (Kind.SCREEN, Kind.FAQ, Kind.OUT_OF_SCOPE), replies[0].text[:160]
