@@ -72,6 +72,7 @@ class Coach:
         equipment: str | None = None,
     ) -> list[Reply]:
         state = await self.plan_state(ctx)
+        equipment = self._kit(ctx, shift, equipment)
         w, pain = await self.workout(ctx, force_gentle or state.flare, shift, minutes, equipment)
         w = self.progressed(w, state)
         buttons = [
@@ -91,6 +92,19 @@ class Coach:
             text += f"\n{LIGHTER_NOTE}"
         card = Reply(text, tuple(buttons), kind=Kind.WORKOUT, topic=f"{w.plan.id}:{w.session.id}")
         return [card, *self.step_up_offer(w, state)]
+
+    @staticmethod
+    def _kit(ctx: Turn, shift: int, equipment: str | None) -> str | None:
+        """The kit for this session: what the request named (remembered for the day), or, for
+        "a different one", what today's earlier request named ("just dumbbells" still holds)."""
+        marks = ctx.conversation.marks
+        if equipment is not None:
+            marks[KIT] = f"{ctx.today.isoformat()} {equipment}"
+            return equipment
+        day, _, kit = marks.get(KIT, "").partition(" ")
+        if shift and day == ctx.today.isoformat() and kit:
+            return kit
+        return None
 
     async def nudge(self, ctx: Turn, pain: int | None) -> Reply:
         """The reminder the scheduler sends: today's session title and quick actions. `pain`
@@ -379,6 +393,7 @@ class Coach:
 
 
 DECLINED = "step_up_declined"  # Conversation.marks: the day of the last "Not yet"
+KIT = "session_kit"  # Conversation.marks: "<day> <equipment>" a session request named that day
 FLARE_NOTE = (
     "(Gentle plan: two pain scores of 7 or more in the last 7 days. Step-ups pause for two "
     "weeks; keep logging /pain as it settles.)"

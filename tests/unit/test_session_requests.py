@@ -75,3 +75,14 @@ def test_the_kit_a_request_names(text: str, kit: str | None) -> None:
 async def test_named_kit_shapes_the_plan(chat: Chat) -> None:
     [plan, *_] = await chat.say("back workout with just dumbbells please")
     assert plan.kind is Kind.WORKOUT and "dumbbell" in plan.text.lower()
+
+
+async def test_a_different_one_keeps_the_kit_the_request_named(chat: Chat) -> None:
+    [first] = await chat.say("workout with just dumbbells please")
+    assert first.kind is Kind.WORKOUT and "dumbbells" in first.text.lower()
+    [typed] = await chat.say("a different one")
+    assert typed.kind is Kind.WORKOUT and typed.topic != first.topic
+    assert "dumbbells" in typed.text.lower(), typed.text[:80]
+    [again] = await chat.say("workout with just dumbbells please")
+    [pressed] = (await chat.press("A different one"))[:1]
+    assert "dumbbells" in pressed.text.lower(), pressed.text[:80]
