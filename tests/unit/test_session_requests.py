@@ -84,5 +84,6 @@ async def test_a_different_one_keeps_the_kit_the_request_named(chat: Chat) -> No
     assert typed.kind is Kind.WORKOUT and typed.topic != first.topic
     assert "dumbbells" in typed.text.lower(), typed.text[:80]
     [again] = await chat.say("workout with just dumbbells please")
+    assert "A different one" in [b.label for b in again.buttons]
     [pressed] = (await chat.press("A different one"))[:1]
     assert "dumbbells" in pressed.text.lower(), pressed.text[:80]
