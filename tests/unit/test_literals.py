@@ -194,12 +194,14 @@ def test_rule_scanner_agrees_with_one_token_at_a_time(triage: safety.Triage) -> 
                 assert found == {x for x in tokens if occurs(x, f)}
 
 
+@pytest.mark.timeout(400)
 def test_every_rule_pattern_matches_only_where_its_requirement_is_met(
     triage: safety.Triage,
 ) -> None:
-    """The per-pattern prefilter triage uses on sentences and on windows is sound."""
+    """The per-pattern prefilter triage uses on sentences and on windows is sound. (Every third
+    labelled text: texts x patterns grows with both, ~100 s on a busy 2-core machine.)"""
     texts = []
-    for t in _texts()[::2]:
+    for t in _texts()[::3]:
         ss = safety.sentences(t)
         texts += [f for s in ss for f in safety._spellings(s)]
         for a, b in itertools.pairwise(ss):
