@@ -254,7 +254,7 @@ class Library:
         ex = extract(text)
         if not ex.changed:
             result = self.retriever.decide(text[:MAX_QUERY_CHARS])
-            if result.answer is not None and self._unrelated(text[:MAX_QUERY_CHARS]):
+            if (result.answer or result.suggestions) and self._unrelated(text[:MAX_QUERY_CHARS]):
                 # "is bitcoin gonna go up this month": "go up" and "month" are ours, the
                 # question is not
                 return Result(None, (), False), ()
