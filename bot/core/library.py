@@ -23,76 +23,21 @@ UNCLEAR_TOPIC = "unclear"  # topic of the fallback to a message about the back t
 
 
 # Words that make a story's "back" the body: pain, tightness, training it.
+_PAIN = "pain sore soreness ache aching achy stiff stiffness hurt hurts tight tightness"
 _BACK_CONTEXT = (
-    "pain sore soreness ache aching achy stiff stiffness hurt hurts tight tightness cooked "
+    f"{_PAIN} cooked "
     "strength strengthen stronger exercise exercises workout train training gym lift lifting"
 )
-_PAIN_WORDS = frozenset(
-    [
-        "pain",
-        "painful",
-        "sore",
-        "soreness",
-        "ache",
-        "aches",
-        "aching",
-        "achy",
-        "stiff",
-        "stiffness",
-        "hurt",
-        "hurts",
-        "hurting",
-        "tight",
-        "tightness",
-        "seize",
-        "seizes",
-        "seized",
-        "spasm",
-        "twinge",
-        "tweak",
-        "tweaked",
-        "injured",
-        "injury",
-    ]
+# A story of the back hurting (`_back_pain_story`): the pain words above and these.
+_PAIN_STORY = (
+    f"{_PAIN} painful aches hurting seize seizes seized spasm twinge tweak tweaked injured injury"
 )
-_TRAINING_TALK = frozenset(
-    [
-        "sets",
-        "set",
-        "reps",
-        "rep",
-        "progress",
-        "progression",
-        "stretch",
-        "stretches",
-        "stretching",
-        "squeeze",
-        "squeezing",
-        "blades",
-        "posture",
-        "form",
-        "technique",
-        "warm",
-        "mobility",
-        "core",
-        "weights",
-        "shoulder",
-        "shoulders",
-        "belt",
-        "scapula",
-        "curl",
-        "curls",
-        "brace",
-        "bracing",
-        "trunk",
-        "belly",
-        "abs",
-        "glutes",
-        "hamstrings",
-        "muscle",
-        "muscles",
-        "mcgill",
-    ]
+# Training talk beside `_BACK_CONTEXT` (`_training_talk`): everyday words a question about
+# training uses ("how should I progress", "squeeze my shoulder blades", "mcgill big 3").
+_TRAINING_TALK = (
+    "sets set reps rep progress progression stretch stretches stretching squeeze squeezing blades "
+    "posture form technique warm mobility core weights shoulder shoulders belt scapula curl curls "
+    "brace bracing trunk belly abs glutes hamstrings muscle muscles mcgill"
 )
 # Training words everyday life uses as much ("rest breaks", "a beginner guitarist", "no"
 # and "up" that synonyms leave behind: "bodyweight" -> "no equipment", "pullup" -> "pull up").
@@ -206,6 +151,10 @@ class Library:
         own = tokens(self.normalize(" ".join(kb.smalltalk.domain_words)))
         particles = {w for x in kb.exercises.values() for w in tokens(self.normalize(x.name))}
         self._back_context = frozenset(tokens(self.normalize(_BACK_CONTEXT)))
+        self._pain_story = frozenset(tokens(self.normalize(_PAIN_STORY)))
+        self._training_talk_words = self._back_context | frozenset(
+            tokens(self.normalize(_TRAINING_TALK))
+        )
         strong = set(tokens(self.normalize(" ".join(kb.smalltalk.back_words)))) - {"back"}
         self._training_words = frozenset(
             w for w in own if w in strong or w not in particles | self._back_context | {"back"}
@@ -301,22 +250,25 @@ class Library:
 
     def _training_talk(self, text: str) -> bool:
         """Uses a word of training talk, narrow or everyday ("exercises", "sets", "progress")."""
-        words = tokens(self.normalize(clean(text)))
-        return any(w in self._back_context or w in _TRAINING_TALK for w in words)
+        return any(w in self._training_talk_words for w in self._words(text))
 
     def _back_pain_story(self, text: str) -> bool:
         """The message tells of the user's back hurting ("my back seizes up on flights"): its
         question is ours even in words our phrasings never use ("multifidus", "the airport")."""
         if not self.retriever.mentions_back(text):
             return False
-        return any(w in _PAIN_WORDS for w in tokens(self.normalize(clean(text))))
+        return any(w in self._pain_story for w in self._words(text))
+
+    def _words(self, text: str) -> list[str]:
+        """The message's words as the word sets above are kept: cleaned, synonyms applied."""
+        return tokens(self.normalize(clean(text)))
 
     def _names_training(self, text: str, story: bool = False) -> bool:
         """A word about the back or training it, from the narrow list (see `_retrieve`). In a
         story (`story`), "back" counts only with a word about pain or training ("my back
         aches", "back strength"), and those only with "back": "the back seat" and "my ankle
         is sore" are not ours. An exercise's name counts ("pull ups", "good mornings")."""
-        words = tokens(self.normalize(clean(text)))
+        words = self._words(text)
         if any(w in self._training_words for w in words):
             return True
         if isinstance(self.retriever, Retriever) and self.retriever.names_exercise(text):
