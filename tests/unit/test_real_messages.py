@@ -171,6 +171,21 @@ def test_the_rowing_machine_is_not_the_row_exercise(kb: KnowledgeBase) -> None:
     assert reply.topic == "rowing_machine_back", reply.topic
 
 
+# Retired Q5's misses: a long off-topic post whose story names the gym, and a short question
+# about something our phrasings never name, are declined rather than answered from "gym" or
+# "go up this month".
+OFF_TOPIC_WITH_GYM_WORDS = [
+    "My partner and I are going to Japan for two weeks in April. We're flying into Tokyo and out"
+    " of Osaka. I've been going to the gym a lot to get in shape for all the walking (ha). Can"
+    " you put together a rough itinerary for us, with how many days in each city?",
+    "We got a puppy last month and she's chewing everything, skirting boards, shoes, the legs of"
+    " the dining chairs. I take her out before and after my morning workout. How do we stop a"
+    " puppy chewing the furniture, and at what age does it usually calm down?",
+    "is bitcoin gonna go up this month",
+    "best backpack for 2 weeks in europe, carry-on size",
+]
+
+
 # Long messages whose "back" is a song's, a turned back or a backflip's, and whose question is
 # about something else: declined, not answered from the story's incidental words.
 STORIES_ELSEWHERE = [
@@ -183,7 +198,7 @@ STORIES_ELSEWHERE = [
 ]
 
 
-@pytest.mark.parametrize("text", STORIES_ELSEWHERE)
+@pytest.mark.parametrize("text", STORIES_ELSEWHERE + OFF_TOPIC_WITH_GYM_WORDS)
 async def test_long_story_about_something_else_is_declined(chat: Chat, text: str) -> None:
     replies = await chat.say(text)
     assert [r.kind for r in replies] == [Kind.OUT_OF_SCOPE], [r.text[:60] for r in replies]
@@ -238,27 +253,6 @@ async def test_a_pain_score_in_a_long_question_is_story_not_a_log(chat: Chat) ->
     assert replies[0].kind is Kind.FAQ, (replies[0].kind, replies[0].text[:80])
 
 
-# Retired Q5's misses: a long off-topic post whose story names the gym, and a short question
-# about something our phrasings never name, are declined rather than answered from "gym" or
-# "go up this month".
-OFF_TOPIC_WITH_GYM_WORDS = [
-    "My partner and I are going to Japan for two weeks in April. We're flying into Tokyo and out"
-    " of Osaka. I've been going to the gym a lot to get in shape for all the walking (ha). Can"
-    " you put together a rough itinerary for us, with how many days in each city?",
-    "We got a puppy last month and she's chewing everything, skirting boards, shoes, the legs of"
-    " the dining chairs. I take her out before and after my morning workout. How do we stop a"
-    " puppy chewing the furniture, and at what age does it usually calm down?",
-    "is bitcoin gonna go up this month",
-    "best backpack for 2 weeks in europe, carry-on size",
-]
-
-
-@pytest.mark.parametrize("text", OFF_TOPIC_WITH_GYM_WORDS)
-async def test_a_question_about_something_else_is_declined(chat: Chat, text: str) -> None:
-    replies = await chat.say(text)
-    assert [r.kind for r in replies] == [Kind.OUT_OF_SCOPE], [r.text[:60] for r in replies]
-
-
 # ...while a back-pain story's question in words we never use is still answered.
 async def test_a_back_story_question_in_new_words_is_still_answered(chat: Chat) -> None:
     text = (
@@ -268,25 +262,3 @@ async def test_a_back_story_question_in_new_words_is_still_answered(chat: Chat) 
     )
     replies = await chat.say(text)
     assert replies[0].kind is Kind.FAQ, replies[0].text[:80]
-
-
-@pytest.mark.parametrize(
-    ("text", "minutes"),
-    [
-        ("got 15 mins and a resistance band, hit me", "15-minute"),
-        ("5 minute back mobility flow pls", "5-minute"),
-        ("something for my back with just dumbbells", None),
-        ("im at the gym rn what should i do for back 💪", None),
-        ("back day, what am i doing. full gym access", None),
-    ],
-)
-async def test_session_orders_get_a_session(chat: Chat, text: str, minutes: str | None) -> None:
-    [reply] = await chat.say(text)
-    assert reply.kind is Kind.WORKOUT, reply.text[:80]
-    if minutes:
-        assert minutes in reply.text, reply.text[:120]
-
-
-async def test_a_question_about_back_pain_is_not_a_session_order(chat: Chat) -> None:
-    [reply] = await chat.say("what should i do for my back pain")
-    assert reply.kind is not Kind.WORKOUT

@@ -22,6 +22,11 @@ ORDERS = [
     "give me something I can do on the floor of my flat",
     "did deadlifts yesterday, mix it up for me today",
     "I want a hard back session tonight. What have you got for me?",
+    "something for my back with just dumbbells",
+    "im at the gym rn what should i do for back 💪",
+    "back day, what am i doing. full gym access",
+    "got 15 mins and a resistance band, hit me",
+    "5 minute back mobility flow pls",
 ]
 
 
@@ -38,14 +43,34 @@ ASKS = [
     "routine for sciatica",
     "leg day routine for bigger quads",
     "rest time between sets on back day",
+    "what should i do for my back pain",
     "songs for a workout playlist",
     "can you write me a meal plan for fat loss",
 ]
 
 
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("got 15 mins and a resistance band, hit me", "15-minute"),
+        ("5 minute back mobility flow pls", "5-minute"),
+    ],
+)
+async def test_minutes_a_session_order_names_are_its_length(
+    chat: Chat, text: str, minutes: str
+) -> None:
+    [reply] = await chat.say(text)
+    assert reply.kind is Kind.WORKOUT and minutes in reply.text, reply.text[:120]
+
+
 @pytest.mark.parametrize("text", ASKS)
 def test_questions_about_sessions_and_other_sessions_are_not_orders(text: str) -> None:
     assert not intents.is_workout_request(clean(text)), text
+
+
+async def test_a_question_about_back_pain_is_not_served_a_session(chat: Chat) -> None:
+    [reply] = await chat.say("what should i do for my back pain")
+    assert reply.kind is not Kind.WORKOUT
 
 
 async def test_a_long_message_asks_for_a_session_after_its_story(chat: Chat) -> None:

@@ -484,9 +484,22 @@ async def test_retired_set_i_misses_get_their_level(chat: Chat, text: str, urgen
         " my throat, and now the post-party crash. Should I do a double session today?",
         "My little one has a fever and has been off nursery, can you pause my plan for a week?",
         "Watching the football, chest tight with nerves, is it ok to train late?",
+        "Nearly had a heart attack when the bar actually moved off the floor, 250kg deadlift PR!"
+        " How do I know when I'm ready for a meet?",
+        "My heart was in my mouth when the exam results came out, my legs turned to jelly"
+        " walking to the notice board, but I passed! Where do I start with running?",
+        "that horror film sent shivers down my spine",
+        "I was so nervous before my driving test that I nearly pooed my pants, honestly. Is"
+        " there any way to sit better in the car?",
+        "My mate told me that back pain which is worse at night is a serious warning sign. Mine"
+        " is the opposite, I sleep like a log, it's only after long meetings that it aches.",
+        "I'm 68 and I've had a stiff back for years, wear and tear the doctor said. It's a bit"
+        " stiffer this week since the cold weather came in. Is swimming ok?",
+        "Preseason started Monday with sprints and hill runs. Now both my thighs and calves are"
+        " so sore I can barely walk down the stairs, and my lower back is achy too.",
     ],
 )
-async def test_retired_set_i_false_alarms_get_no_red_flag(chat: Chat, text: str) -> None:
+async def test_idioms_and_stories_get_no_red_flag(chat: Chat, text: str) -> None:
     replies = await chat.say(text)
     assert replies[0].kind is not Kind.RED_FLAG, replies[0].text[:160]
 
@@ -511,29 +524,6 @@ def test_a_history_of_cancer_is_not_reassured_by_recovery(kb) -> None:
     triage = Triage.build(kb.safety)
     text = "I had breast cancer five years ago and fully recovered, now new back pain for a month"
     assert triage.assess(text).outcome.value == "flag"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Nearly had a heart attack when the bar actually moved off the floor, 250kg deadlift PR!"
-        " How do I know when I'm ready for a meet?",
-        "My heart was in my mouth when the exam results came out, my legs turned to jelly"
-        " walking to the notice board, but I passed! Where do I start with running?",
-        "that horror film sent shivers down my spine",
-        "I was so nervous before my driving test that I nearly pooed my pants, honestly. Is"
-        " there any way to sit better in the car?",
-        "My mate told me that back pain which is worse at night is a serious warning sign. Mine"
-        " is the opposite, I sleep like a log, it's only after long meetings that it aches.",
-        "I'm 68 and I've had a stiff back for years, wear and tear the doctor said. It's a bit"
-        " stiffer this week since the cold weather came in. Is swimming ok?",
-        "Preseason started Monday with sprints and hill runs. Now both my thighs and calves are"
-        " so sore I can barely walk down the stairs, and my lower back is achy too.",
-    ],
-)
-async def test_idioms_and_signs_read_about_get_no_red_flag(chat: Chat, text: str) -> None:
-    replies = await chat.say(text)
-    assert replies[0].kind is not Kind.RED_FLAG, replies[0].text[:160]
 
 
 async def test_a_doctors_screening_question_reported_is_not_a_symptom(chat: Chat) -> None:
