@@ -280,6 +280,9 @@ class Safety(_Model):
     # The episode is over ("all fine now", "been fine since", "completely resolved"): the same,
     # for every flag but a history (`history: true`).
     recovered: Regexes = []
+    # Read right after a rule's match: the symptom denied after it is named ("coughing and
+    # sneezing are fine", "bladder control perfect"), as a negation before it would.
+    denied_after: Regexes = []
     disclaimer: str
     button: str | None = None  # an FAQ id offered under every red-flag reply
     sources: list[str] = Field(min_length=1)

@@ -136,6 +136,19 @@ def _report(
             f"  {t:4.2f}   {np.mean([f >= t for f in flags]):6.1%}  "
             f"{np.mean([o >= t for o in ords]):6.1%}"
         )
+    true_hits = [r[2] for r in scores if r[3] and r[1]]
+    false_hits = [r[2] for r in scores if r[3] and not r[1]]
+    if true_hits or false_hits:
+        # A rule hit the held-out model scores below `veto` gets the screening question
+        # instead of the flag's reply: how many true and false rule hits each veto would move.
+        print(
+            f"veto  true rule hits below ({len(true_hits)})  false rule hits below ({len(false_hits)})"
+        )
+        for t in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4):
+            print(
+                f"  {t:4.2f}   {sum(x < t for x in true_hits):5d}  "
+                f"{sum(x < t for x in false_hits):5d}"
+            )
 
 
 if __name__ == "__main__":

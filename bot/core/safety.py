@@ -29,6 +29,7 @@ from bot.kb import URGENCIES, Escalation, RedFlag, Safety, Urgency, compile_once
 
 _NEGATION_WINDOW = 3  # words before a match that can cancel it ("no numbness")
 _LOOK_BACK = 120  # characters before a match read for those words
+_LOOK_AHEAD = 60  # characters after a match read for a denial (safety.yaml `denied_after`)
 # A negation reaches only to the end of its clause: in "not hungry, weight's dropping off"
 # the "not" says nothing about the weight. Clause breaks become this marker word.
 _CLAUSE = "xclausex"
@@ -121,11 +122,16 @@ class _Compiled:
 
 _NON_WORD = re.compile(r"[^\w]+|_")
 _SPACES = re.compile(r"\s+")
+# "my leg's gone weak" is one leg: with the apostrophe dropped it would read "my legs gone weak".
+_LIMB_IS = re.compile(r"\b(leg|foot|knee|arm|hand)['’`´]s\b", re.IGNORECASE)
 
 
 def _spellings(text: str) -> set[str]:
     """Two spellings of the same text, so "can't" matches both "cant" and "can t"; with accents,
-    each also without them, so "fièvre" matches the rules' "fievre" (`fold`)."""
+    each also without them, so "fièvre" matches the rules' "fievre" (`fold`). A limb's "'s" is
+    "is" in both ("my leg's gone numb": one leg, not "my legs")."""
+    if "s" in text and ("'" in text or "’" in text or "`" in text or "´" in text):
+        text = _LIMB_IS.sub(r"\1 is", text)
     spaced = _NON_WORD.sub(" ", text.lower()).strip()
     if text.isascii() and "'" not in text and "`" not in text:
         # `clean(text)`: for ASCII without apostrophes, Unicode folding and apostrophe removal
@@ -315,6 +321,7 @@ class Triage:
     _index: _Index = field(default_factory=lambda: _Index(()))
     _reassurances: tuple[re.Pattern[str], ...] = ()
     _recoveries: tuple[re.Pattern[str], ...] = ()
+    _denied_after: tuple[re.Pattern[str], ...] = ()
     # The positions in `_compiled`, the flags that can reach the most urgent level first.
     _by_top: tuple[int, ...] = ()
     # Only the other languages' rules (when there are any), as the safety data to build them
@@ -388,6 +395,7 @@ class Triage:
             index,
             comp(safety.reassured),
             comp(safety.recovered),
+            comp(safety.denied_after),
             by_top,
             languages,
         )
@@ -576,7 +584,13 @@ class Triage:
             if _CLAUSE in words:
                 words = words[len(words) - words[::-1].index(_CLAUSE) :]
             before = words[-_NEGATION_WINDOW:]
-            if not self._negations.intersection(before):
+            if "or" in before or "nor" in before:
+                # A negated list reaches its later items: "no problems with wee or poo"
+                before = words[-2 * _NEGATION_WINDOW :]
+            if self._negations.intersection(before):
+                continue
+            after = text[m.end() : m.end() + _LOOK_AHEAD]
+            if not any(p.match(after) for p in self._denied_after):
                 return True
         return False
 
@@ -677,14 +691,28 @@ class Triage:
             recovered and any(p.search(t) for p in self._recoveries)
         )
 
-    @staticmethod
-    def _mentioned(c: _Compiled, undenied: str) -> bool:
+    def _mentioned(self, c: _Compiled, undenied: str) -> bool:
         """The message (denied clauses left out, the flag's idioms blanked) mentions what the
-        model's flag is about: "it took my breath away" says nothing about breathing."""
+        model's flag is about, and not only to deny it after naming it: "it took my breath
+        away" says nothing about breathing, "coughing and sneezing are fine" nothing of pain on
+        coughing. (A negation before the word is not read: in "can't feel myself peeing" it is
+        the symptom.)"""
         if not c.model_needs:
             return True
-        t = _blank(c.ignore, clean(undenied))
-        return any(p.search(x) for p in c.model_needs for x in {t, fold(t)})
+        t = clean(_CLAUSE_BREAK.sub(f" {_CLAUSE} ", undenied.lower()))
+        for x in {t, fold(t)}:
+            idiom = bytearray(len(x))  # 1 where one of the flag's idioms matched
+            for p in c.ignore:
+                for m in p.finditer(x):
+                    idiom[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+            for p in c.model_needs:
+                for m in p.finditer(x):
+                    if any(idiom[m.start() : m.end()]):
+                        continue
+                    after = x[m.end() : m.end() + _LOOK_AHEAD]
+                    if not any(d.match(after) for d in self._denied_after):
+                        return True
+        return False
 
     def _worth_scoring(self, t: str, min_words: int) -> bool:
         """Enough words, and at least one about the body or a symptom (`t`: the clean text)."""

@@ -557,3 +557,84 @@ async def test_someone_elses_illness_or_a_question_about_signs_asks_first(
     # Not an alarm; the screening question still leads to the urgent reply on "Yes".
     replies = await chat.say(text)
     assert replies[0].kind in (Kind.SCREEN, Kind.FAQ, Kind.OUT_OF_SCOPE), replies[0].text[:160]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "broke my back clearing the loft today (not literally!) just aching",
+        "fever pitch at the derby last night, what a match",
+        "My physio asked me to keep an eye out for red flags. I haven't had any — no numbness, no"
+        " problems with wee or poo, no weakness, no fever, sleeping okay. The back pain is slowly"
+        " improving. Just want to know when I can go back to playing tennis.",
+        "Had a bowel cancer scare last year — colonoscopy was completely clear, no cancer at all."
+        " Now I've got ordinary back ache after two days of decorating. How long will it last?",
+        "Our team's back four were a shambles on Saturday and the keeper was numb with cold by"
+        " half-time. We lost 4-1 to the bottom side. How do I coach a back line?",
+        # a symptom denied after it is named
+        "Before you ask: bladder control perfect, no leaks. Back just sore from the climbing wall.",
+        "Back only hurts when I bend forward to load the dishwasher. Coughing and sneezing are"
+        " fine. Normal?",
+    ],
+)
+async def test_idioms_denied_lists_and_scares_get_no_red_flag(chat: Chat, text: str) -> None:
+    replies = await chat.say(text)
+    assert replies[0].kind is not Kind.RED_FLAG, replies[0].text[:160]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Did a 100-mile sportive on Sunday and my bum was numb for about an hour after getting off"
+        " the bike. Normal feeling came back fully by the evening. Should I get a new saddle?",
+        "my nan had a fall and broke her hip years ago, she's fine now. my back is just stiff"
+        " from painting the fence",
+        "I've got a soft lump on my lower back that my GP looked at last year and said is a"
+        " lipoma, harmless, and it hasn't changed at all since. Is foam rolling ok?",
+        "I was breathless on the stairs with a heavy chest cold last week but that's cleared up,"
+        " now only a bit of mid back stiffness",
+    ],
+)
+async def test_a_symptom_that_passed_or_was_checked_asks_rather_than_alarms(
+    chat: Chat, text: str
+) -> None:
+    replies = await chat.say(text)
+    assert replies[0].kind is Kind.SCREEN, replies[0].text[:160]
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        # a serious accident is 999 (NHS), not same-day care
+        ("horse threw me and I landed flat on my back across a fence post", "emergency"),
+        (
+            "fell down a full flight of concrete stairs at work an hour ago and whacked my back on"
+            " the edge of the steps, it's getting worse",
+            "emergency",
+        ),
+        ("took a massive tackle at rugby, heard a crack, back's been throbbing since", "emergency"),
+        # one leg ("my leg's gone weak") is same day; both legs would be 999
+        ("my leg's gone weak on me, the right one, ever since I hurt the back lifting", "urgent"),
+        # weeks of rest is self-care not working (soon), not pain at rest (same day)
+        (
+            "My wife's back hasn't improved after 6 weeks of rest and exercises, if anything"
+            " she's worse",
+            "soon",
+        ),
+    ],
+)
+async def test_the_level_follows_what_was_said(chat: Chat, text: str, level: str) -> None:
+    assert kind_of(await chat.say(text)) == ("red_flag", level)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "normal" asked about is not a denial, nor a "fine" in another clause
+        "my bladder is leaking, is that normal with back pain?",
+        "peeing feels fine but I can't feel my bum on the toilet seat since my back went",
+        "no problems with my legs but I can't control my bladder since the back pain started",
+    ],
+)
+async def test_a_denial_reaches_only_what_it_denies(chat: Chat, text: str) -> None:
+    assert kind_of(await chat.say(text)) == ("red_flag", "emergency")
