@@ -593,6 +593,10 @@ async def test_idioms_denied_lists_and_scares_get_no_red_flag(chat: Chat, text: 
         " lipoma, harmless, and it hasn't changed at all since. Is foam rolling ok?",
         "I was breathless on the stairs with a heavy chest cold last week but that's cleared up,"
         " now only a bit of mid back stiffness",
+        "I sat on the loo too long and when I stood up both legs had gone dead and tingly. It"
+        " lasted maybe thirty seconds and then was totally normal. Mild backache from work.",
+        "My GP asked loads of questions about bladder, bowels, numbness and fever, and I said no"
+        " to all of them. She said it's a simple back strain.",
     ],
 )
 async def test_a_symptom_that_passed_or_was_checked_asks_rather_than_alarms(
