@@ -22,7 +22,7 @@ from bot.storage.memory import MemoryStore
 from tests.conftest import Chat
 
 CRACK = ("does cracking your back cause arthritis", "does cracking my back cause arthritis")
-MASSAGE = "will a tens machine help my back"
+DECLINED = "will a copper insole help my back"
 
 
 def recorded(store: MemoryStore) -> list[Unanswered]:
@@ -37,7 +37,7 @@ async def test_did_you_mean_and_a_decline_about_the_back_are_recorded_with_candi
     chat = Chat(build_dialogue(store), platform="telegram")
     [suggest] = await chat.say(CRACK[0])
     assert suggest.kind is Kind.SUGGEST
-    [declined] = await chat.say(MASSAGE)
+    [declined] = await chat.say(DECLINED)
     assert declined.kind is Kind.OUT_OF_SCOPE and declined.topic == "unclear"
     first, second = recorded(store)
     assert (first.text, first.reason, first.platform) == (CRACK[0], "suggest", "telegram")
@@ -77,10 +77,10 @@ async def test_a_low_confidence_answer_is_recorded() -> None:
 async def test_recording_waits_until_the_replies_are_delivered() -> None:
     store = MemoryStore()
     dialogue = build_dialogue(store)
-    async with dialogue.turn(Incoming("test", "u1", "u1", text=MASSAGE)) as replies:
+    async with dialogue.turn(Incoming("test", "u1", "u1", text=DECLINED)) as replies:
         assert replies[0].kind is Kind.OUT_OF_SCOPE
         assert store.inbox == {}  # still delivering: nothing written yet
-    assert [q.text for q in recorded(store)] == [MASSAGE]
+    assert [q.text for q in recorded(store)] == [DECLINED]
 
 
 class NoInbox(MemoryStore):
@@ -89,21 +89,21 @@ class NoInbox(MemoryStore):
 
 
 async def test_an_inbox_that_cannot_be_written_never_costs_the_answer() -> None:
-    [reply] = await Chat(build_dialogue(NoInbox())).say(MASSAGE)
+    [reply] = await Chat(build_dialogue(NoInbox())).say(DECLINED)
     assert reply.kind is Kind.OUT_OF_SCOPE and reply.topic == "unclear"
 
 
 async def test_forget_unlinks_and_export_shows_inbox_questions() -> None:
     store = MemoryStore()
-    await Chat(build_dialogue(store)).say(MASSAGE)
+    await Chat(build_dialogue(store)).say(DECLINED)
     key = UserKey("test", "u1")
     exported = await store.export(key)
-    assert [r["text"] for r in exported["unanswered_questions"]] == [MASSAGE]
+    assert [r["text"] for r in exported["unanswered_questions"]] == [DECLINED]
     assert "user" not in exported  # they only asked: nothing else is stored about them
     assert await store.forget(key) == 1
     assert await store.export(key) == {}
     [q] = recorded(store)
-    assert q.text == MASSAGE and q.user is None
+    assert q.text == DECLINED and q.user is None
 
 
 async def test_old_questions_forget_who_asked() -> None:
