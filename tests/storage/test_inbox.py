@@ -35,7 +35,7 @@ from tests.storage.conftest import count
 # Two wordings of one question the knowledge base does not cover (KB pass 7 added an entry on
 # back cracking, which the earlier pair asked about).
 ASKED_TWICE = ("is acupuncture good for my back", "does acupuncture help my back")
-MASSAGE = "will a tens machine help my back"
+DECLINED = "will a copper insole help my back"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -89,7 +89,7 @@ async def test_inbox_round_trip(
         assert got.kind is Kind.SUGGEST or (
             got.kind is Kind.OUT_OF_SCOPE and got.topic == "unclear"
         )
-    [declined] = await ann.say(MASSAGE)
+    [declined] = await ann.say(DECLINED)
     assert declined.kind is Kind.OUT_OF_SCOPE and declined.topic == "unclear"
     assert (await ann.say("how long should I hold a plank?"))[0].kind is Kind.FAQ
     flag = await bob.say("my back hurts and I cant control my bladder since this morning")
@@ -101,7 +101,7 @@ async def test_inbox_round_trip(
     listing = json.loads(out)
     assert listing["open"] == 3
     clusters = listing["clusters"]
-    assert [[i["text"] for i in c["items"]] for c in clusters] == [list(ASKED_TWICE), [MASSAGE]]
+    assert [[i["text"] for i in c["items"]] for c in clusters] == [list(ASKED_TWICE), [DECLINED]]
     assert [c["count"] for c in clusters] == [2, 1]
     assert clusters[0]["candidates"] and all(0 < c["score"] < 1 for c in clusters[0]["candidates"])
     assert [i["platform"] for i in clusters[0]["items"]] == ["telegram", "discord"]
@@ -110,7 +110,7 @@ async def test_inbox_round_trip(
 
     rc, out, _ = await backbot(capsys, "inbox")
     assert rc == 0
-    assert "3 open question(s) in 2 cluster(s)" in out and f'#{massage_id}  ×1  "{MASSAGE}"' in out
+    assert "3 open question(s) in 2 cluster(s)" in out and f'#{massage_id}  ×1  "{DECLINED}"' in out
 
     faq = kdir / "faq.yaml"
     before = faq.read_text().splitlines(keepends=True)
@@ -118,13 +118,13 @@ async def test_inbox_round_trip(
     assert rc == 0, err
     assert "kb check passed" in out
     after = faq.read_text().splitlines(keepends=True)
-    [added] = [i for i, line in enumerate(after) if MASSAGE in line]
+    [added] = [i for i, line in enumerate(after) if DECLINED in line]
     assert after[:added] + after[added + 1 :] == before  # one line in, nothing else moved
-    assert after[added] == f"      - {MASSAGE}\n"
+    assert after[added] == f"      - {DECLINED}\n"
 
     # A fresh Dialogue on the promoted knowledge base answers the same question.
     fresh = Dialogue(kb_module.load(kdir), MemoryStore())
-    [answer] = await Chat(fresh).say(MASSAGE)
+    [answer] = await Chat(fresh).say(DECLINED)
     assert answer.kind is Kind.FAQ and answer.topic == "relieve_back_pain"
 
     rc, out, _ = await backbot(capsys, "inbox", "--json", "--all")
@@ -141,7 +141,7 @@ async def test_inbox_round_trip(
 
     # /export shows a user their questions; /forget unlinks them and keeps the questions.
     exported = await store.export(UserKey("telegram", "ann"))
-    assert [r["text"] for r in exported["unanswered_questions"]] == [ASKED_TWICE[0], MASSAGE]
+    assert [r["text"] for r in exported["unanswered_questions"]] == [ASKED_TWICE[0], DECLINED]
     assert await store.forget(UserKey("telegram", "ann")) == 2
     assert await store.export(UserKey("telegram", "ann")) == {}
     assert await count(store, UnansweredQuestion) == 3
@@ -191,7 +191,7 @@ async def test_bad_inbox_commands_say_what_is_wrong_in_one_line(
 ) -> None:
     monkeypatch.setenv("KNOWLEDGE_DIR", str(kdir))
     await cli_on(store, monkeypatch)
-    await Chat(build_dialogue(store)).say(MASSAGE)
+    await Chat(build_dialogue(store)).say(DECLINED)
     [item] = await store.inbox_items()
     faq = kdir / "faq.yaml"
     pristine = faq.read_bytes()
@@ -233,7 +233,7 @@ async def test_a_malformed_knowledge_base_is_never_promoted_into(
     store: SqlStore, kdir: Path, tmp_path: Path
 ) -> None:
     """The installed command in a subprocess, as an operator runs it."""
-    await Chat(build_dialogue(store)).say(MASSAGE)
+    await Chat(build_dialogue(store)).say(DECLINED)
     [item] = await store.inbox_items()
     faq = kdir / "faq.yaml"
     broken = faq.read_text().replace("follow_up: [relieve_back_pain,", "follow_up: [gone,", 1)
