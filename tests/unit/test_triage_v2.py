@@ -642,3 +642,24 @@ async def test_the_level_follows_what_was_said(chat: Chat, text: str, level: str
 )
 async def test_a_denial_reaches_only_what_it_denies(chat: Chat, text: str) -> None:
     assert kind_of(await chat.say(text)) == ("red_flag", "emergency")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The leg of our dining table is wobbly and the screw keeps falling out. Wood glue?",
+        "My friend's dog fell off the sofa and has been sorry for himself, but he's eating and"
+        " wagging. Vet or wait a day?",
+        "Had a cortisone shot in my knee and the GP warned me about signs of infection. I haven't"
+        " had a fever and the knee's fine, but my back hurts from limping.",
+        "Some people on here talk about bladder issues with back pain - I've had none of that, I"
+        " just go a lot because I'm pregnant. Any safe stretches?",
+        "Sciatica down my right leg to the calf, diagnosed two weeks ago. No weakness, numbness"
+        " hasn't spread anywhere, and bladder's normal. How long before five-a-side?",
+    ],
+)
+async def test_near_misses_of_furniture_pets_warnings_and_denials_get_no_red_flag(
+    chat: Chat, text: str
+) -> None:
+    replies = await chat.say(text)
+    assert replies[0].kind is not Kind.RED_FLAG, replies[0].text[:160]
