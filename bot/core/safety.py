@@ -141,9 +141,30 @@ def _spellings(text: str) -> set[str]:
     return out | {fold(x) for x in out}
 
 
-def _undenied(text: str) -> str:
-    """The text with checklist items answered "no" dropped (`_DENIED`)."""
-    return _DENIED.sub(" ", text) if _DENIED_TAIL.search(text) else text
+# A negated list whose items are parted by commas and closed by "or"/"nor": "no tearing, ripping
+# or sudden pain". Commas are clause breaks, past which a negation does not reach; in such a list
+# each comma becomes " no ", so every item is denied. At most six items of up to three words, so
+# each start is read a bounded distance (linear in the text).
+_NEGATED_LIST = re.compile(
+    r"\b(?:no|not|without|never)[ \t]+\w+(?:[ \t]+\w+){0,2}(?:[ \t]*,[ \t]*\w+(?:[ \t]+\w+){0,2}){1,6}"
+    r"[ \t]*,?[ \t]+(?:or|nor)\b",
+    re.IGNORECASE,
+)
+
+
+def _listed(text: str) -> str:
+    """The text with each item of a negated comma list denied (`_NEGATED_LIST`)."""
+    if "," not in text:
+        return text
+    out = _NEGATED_LIST.sub(lambda m: m.group().replace(",", " no "), text)
+    return out if out != text else text
+
+
+def _undenied(text: str, listed: str | None = None) -> str:
+    """The text's negated lists denied item by item (`_listed`, or `listed` when already
+    made), and checklist items answered "no" dropped (`_DENIED`)."""
+    out = _listed(text) if listed is None else listed
+    return _DENIED.sub(" ", out) if _DENIED_TAIL.search(out) else out
 
 
 def _blank(patterns: tuple[re.Pattern[str], ...], text: str) -> str:
@@ -598,7 +619,8 @@ class Triage:
 
     def assess(self, text: str) -> Assessment:
         """The one triage decision for a message: flag (with its level), screen, or nothing."""
-        undenied = _undenied(text)
+        listed = _listed(text)
+        undenied = _undenied(text, listed)
         ss = sentences(undenied)
         hits = self._rule_hits_in(text, ss, most_urgent=True)
         model, cfg = self.model, self.safety.model
@@ -616,8 +638,9 @@ class Triage:
             and cfg is not None
             and (hits or self._worth_scoring(cleaned(), cfg.min_words))
         ):
-            # (Nothing dropped: the rules' sentences are the message's.)
-            score, topic = model.score_sentences(ss if undenied is text else sentences(text))
+            # (The message's sentences, each negated list denied item by item; the checklist
+            # answers the rules drop are kept for the model.)
+            score, topic = model.score_sentences(ss if undenied is listed else sentences(listed))
         if hits:
             level = min((lv for _, lv in hits), key=_RANK.__getitem__)
             flags = tuple(f for f, lv in hits if lv == level)

@@ -663,3 +663,11 @@ async def test_near_misses_of_furniture_pets_warnings_and_denials_get_no_red_fla
 ) -> None:
     replies = await chat.say(text)
     assert replies[0].kind is not Kind.RED_FLAG, replies[0].text[:160]
+
+
+async def test_a_negated_comma_list_denies_every_item(chat: Chat) -> None:
+    denied = "There's no tearing, ripping or sudden pain. It's a gradual ache from gardening."
+    assert (await chat.say(denied))[0].kind is not Kind.RED_FLAG
+    # without the closing "or", a comma still ends what "no" denies
+    said = "no fever, numbness round my bum and groin since my back went"
+    assert kind_of(await chat.say(said)) == ("red_flag", "emergency")
