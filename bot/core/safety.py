@@ -608,12 +608,14 @@ class Triage:
             if "or" in before or "nor" in before:
                 # A negated list reaches its later items: "no problems with wee or poo"
                 before = words[-2 * _NEGATION_WINDOW :]
-            if self._negations.intersection(before):
-                continue
-            after = text[m.end() : m.end() + _LOOK_AHEAD]
-            if not any(p.match(after) for p in self._denied_after):
+            if not self._negations.intersection(before) and not self._denied_at(text, m.end()):
                 return True
         return False
+
+    def _denied_at(self, text: str, end: int) -> bool:
+        """What follows a match ending at `end` denies it (safety.yaml `denied_after`)."""
+        after = text[end : end + _LOOK_AHEAD]
+        return any(p.match(after) for p in self._denied_after)
 
     # ------------------------------------------------------------------ rules + model
 
@@ -730,10 +732,7 @@ class Triage:
                     idiom[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
             for p in c.model_needs:
                 for m in p.finditer(x):
-                    if any(idiom[m.start() : m.end()]):
-                        continue
-                    after = x[m.end() : m.end() + _LOOK_AHEAD]
-                    if not any(d.match(after) for d in self._denied_after):
+                    if not any(idiom[m.start() : m.end()]) and not self._denied_at(x, m.end()):
                         return True
         return False
 
