@@ -497,6 +497,29 @@ async def test_retired_set_i_misses_get_their_level(chat: Chat, text: str, urgen
         " stiffer this week since the cold weather came in. Is swimming ok?",
         "Preseason started Monday with sprints and hill runs. Now both my thighs and calves are"
         " so sore I can barely walk down the stairs, and my lower back is achy too.",
+        "broke my back clearing the loft today (not literally!) just aching",
+        "fever pitch at the derby last night, what a match",
+        "My physio asked me to keep an eye out for red flags. I haven't had any — no numbness, no"
+        " problems with wee or poo, no weakness, no fever, sleeping okay. The back pain is slowly"
+        " improving. Just want to know when I can go back to playing tennis.",
+        "Had a bowel cancer scare last year — colonoscopy was completely clear, no cancer at all."
+        " Now I've got ordinary back ache after two days of decorating. How long will it last?",
+        "Our team's back four were a shambles on Saturday and the keeper was numb with cold by"
+        " half-time. We lost 4-1 to the bottom side. How do I coach a back line?",
+        # a symptom denied after it is named
+        "Before you ask: bladder control perfect, no leaks. Back just sore from the climbing wall.",
+        "Back only hurts when I bend forward to load the dishwasher. Coughing and sneezing are"
+        " fine. Normal?",
+        # furniture, pets, warnings and denials
+        "The leg of our dining table is wobbly and the screw keeps falling out. Wood glue?",
+        "My friend's dog fell off the sofa and has been sorry for himself, but he's eating and"
+        " wagging. Vet or wait a day?",
+        "Had a cortisone shot in my knee and the GP warned me about signs of infection. I haven't"
+        " had a fever and the knee's fine, but my back hurts from limping.",
+        "Some people on here talk about bladder issues with back pain - I've had none of that, I"
+        " just go a lot because I'm pregnant. Any safe stretches?",
+        "Sciatica down my right leg to the calf, diagnosed two weeks ago. No weakness, numbness"
+        " hasn't spread anywhere, and bladder's normal. How long before five-a-side?",
     ],
 )
 async def test_idioms_and_stories_get_no_red_flag(chat: Chat, text: str) -> None:
@@ -512,6 +535,18 @@ async def test_idioms_and_stories_get_no_red_flag(chat: Chat, text: str) -> None
         "kidney infection last year gave me awful back pain and a fever, antibiotics sorted it"
         " and i've been fine since",
         "lost feeling in my toes in the snow yesterday, warmed up and they're fine, can i run",
+        "Did a 100-mile sportive on Sunday and my bum was numb for about an hour after getting off"
+        " the bike. Normal feeling came back fully by the evening. Should I get a new saddle?",
+        "my nan had a fall and broke her hip years ago, she's fine now. my back is just stiff"
+        " from painting the fence",
+        "I've got a soft lump on my lower back that my GP looked at last year and said is a"
+        " lipoma, harmless, and it hasn't changed at all since. Is foam rolling ok?",
+        "I was breathless on the stairs with a heavy chest cold last week but that's cleared up,"
+        " now only a bit of mid back stiffness",
+        "I sat on the loo too long and when I stood up both legs had gone dead and tingly. It"
+        " lasted maybe thirty seconds and then was totally normal. Mild backache from work.",
+        "My GP asked loads of questions about bladder, bowels, numbness and fever, and I said no"
+        " to all of them. She said it's a simple back strain.",
     ],
 )
 async def test_an_episode_that_is_over_asks_rather_than_alarms(chat: Chat, text: str) -> None:
@@ -560,53 +595,6 @@ async def test_someone_elses_illness_or_a_question_about_signs_asks_first(
 
 
 @pytest.mark.parametrize(
-    "text",
-    [
-        "broke my back clearing the loft today (not literally!) just aching",
-        "fever pitch at the derby last night, what a match",
-        "My physio asked me to keep an eye out for red flags. I haven't had any — no numbness, no"
-        " problems with wee or poo, no weakness, no fever, sleeping okay. The back pain is slowly"
-        " improving. Just want to know when I can go back to playing tennis.",
-        "Had a bowel cancer scare last year — colonoscopy was completely clear, no cancer at all."
-        " Now I've got ordinary back ache after two days of decorating. How long will it last?",
-        "Our team's back four were a shambles on Saturday and the keeper was numb with cold by"
-        " half-time. We lost 4-1 to the bottom side. How do I coach a back line?",
-        # a symptom denied after it is named
-        "Before you ask: bladder control perfect, no leaks. Back just sore from the climbing wall.",
-        "Back only hurts when I bend forward to load the dishwasher. Coughing and sneezing are"
-        " fine. Normal?",
-    ],
-)
-async def test_idioms_denied_lists_and_scares_get_no_red_flag(chat: Chat, text: str) -> None:
-    replies = await chat.say(text)
-    assert replies[0].kind is not Kind.RED_FLAG, replies[0].text[:160]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Did a 100-mile sportive on Sunday and my bum was numb for about an hour after getting off"
-        " the bike. Normal feeling came back fully by the evening. Should I get a new saddle?",
-        "my nan had a fall and broke her hip years ago, she's fine now. my back is just stiff"
-        " from painting the fence",
-        "I've got a soft lump on my lower back that my GP looked at last year and said is a"
-        " lipoma, harmless, and it hasn't changed at all since. Is foam rolling ok?",
-        "I was breathless on the stairs with a heavy chest cold last week but that's cleared up,"
-        " now only a bit of mid back stiffness",
-        "I sat on the loo too long and when I stood up both legs had gone dead and tingly. It"
-        " lasted maybe thirty seconds and then was totally normal. Mild backache from work.",
-        "My GP asked loads of questions about bladder, bowels, numbness and fever, and I said no"
-        " to all of them. She said it's a simple back strain.",
-    ],
-)
-async def test_a_symptom_that_passed_or_was_checked_asks_rather_than_alarms(
-    chat: Chat, text: str
-) -> None:
-    replies = await chat.say(text)
-    assert replies[0].kind is Kind.SCREEN, replies[0].text[:160]
-
-
-@pytest.mark.parametrize(
     ("text", "level"),
     [
         # a serious accident is 999 (NHS), not same-day care
@@ -642,27 +630,6 @@ async def test_the_level_follows_what_was_said(chat: Chat, text: str, level: str
 )
 async def test_a_denial_reaches_only_what_it_denies(chat: Chat, text: str) -> None:
     assert kind_of(await chat.say(text)) == ("red_flag", "emergency")
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "The leg of our dining table is wobbly and the screw keeps falling out. Wood glue?",
-        "My friend's dog fell off the sofa and has been sorry for himself, but he's eating and"
-        " wagging. Vet or wait a day?",
-        "Had a cortisone shot in my knee and the GP warned me about signs of infection. I haven't"
-        " had a fever and the knee's fine, but my back hurts from limping.",
-        "Some people on here talk about bladder issues with back pain - I've had none of that, I"
-        " just go a lot because I'm pregnant. Any safe stretches?",
-        "Sciatica down my right leg to the calf, diagnosed two weeks ago. No weakness, numbness"
-        " hasn't spread anywhere, and bladder's normal. How long before five-a-side?",
-    ],
-)
-async def test_near_misses_of_furniture_pets_warnings_and_denials_get_no_red_flag(
-    chat: Chat, text: str
-) -> None:
-    replies = await chat.say(text)
-    assert replies[0].kind is not Kind.RED_FLAG, replies[0].text[:160]
 
 
 async def test_a_negated_comma_list_denies_every_item(chat: Chat) -> None:
