@@ -520,6 +520,10 @@ async def test_retired_set_i_misses_get_their_level(chat: Chat, text: str, urgen
         " just go a lot because I'm pregnant. Any safe stretches?",
         "Sciatica down my right leg to the calf, diagnosed two weeks ago. No weakness, numbness"
         " hasn't spread anywhere, and bladder's normal. How long before five-a-side?",
+        "I was breathless on the stairs with a heavy chest cold last week but that's cleared up,"
+        " now only a bit of mid back stiffness",
+        "that exam broke my back, so glad its over",
+        "Got a chest cold and the cough is annoying, my upper back aches from all the coughing fits",
     ],
 )
 async def test_idioms_and_stories_get_no_red_flag(chat: Chat, text: str) -> None:
@@ -541,8 +545,6 @@ async def test_idioms_and_stories_get_no_red_flag(chat: Chat, text: str) -> None
         " from painting the fence",
         "I've got a soft lump on my lower back that my GP looked at last year and said is a"
         " lipoma, harmless, and it hasn't changed at all since. Is foam rolling ok?",
-        "I was breathless on the stairs with a heavy chest cold last week but that's cleared up,"
-        " now only a bit of mid back stiffness",
         "I sat on the loo too long and when I stood up both legs had gone dead and tingly. It"
         " lasted maybe thirty seconds and then was totally normal. Mild backache from work.",
         "My GP asked loads of questions about bladder, bowels, numbness and fever, and I said no"
@@ -584,6 +586,9 @@ async def test_a_doctors_screening_question_reported_is_not_a_symptom(chat: Chat
         " question.",
         "The chest pain I had was heartburn, GP did an ECG and it was normal, and it's gone. Back"
         " is just sore from moving boxes.",
+        "came off my bike onto grass, a paramedic mate looked me over and I'm fine, bit sore",
+        "my aunty had cancer before, my own back is just a strain from moving house",
+        "what would a tearing pain in the back mean? it's for a uni assignment, no pain myself",
     ],
 )
 async def test_someone_elses_illness_or_a_question_about_signs_asks_first(
@@ -605,6 +610,23 @@ async def test_someone_elses_illness_or_a_question_about_signs_asks_first(
             "emergency",
         ),
         ("took a massive tackle at rugby, heard a crack, back's been throbbing since", "emergency"),
+        # landing on the head, a vehicle throwing a cyclist over its bonnet, both legs now: 999
+        (
+            "came off the trampoline and landed on my head and neck, my spine hurts and my"
+            " fingers tingle",
+            "emergency",
+        ),
+        (
+            "a van knocked me off my bike this morning and I went over the bonnet, back is sore",
+            "emergency",
+        ),
+        (
+            "sciatica in my left leg for weeks, today the right leg has joined in and both feel"
+            " numb",
+            "emergency",
+        ),
+        # a chest infection's cough that stabs the back is the coughing flag's (same day)
+        ("chest infection and every time I cough the back pain stabs like a knife", "urgent"),
         # one leg ("my leg's gone weak") is same day; both legs would be 999
         ("my leg's gone weak on me, the right one, ever since I hurt the back lifting", "urgent"),
         # weeks of rest is self-care not working (soon), not pain at rest (same day)
