@@ -176,10 +176,17 @@ class Retriever:
         self._by_name = {_name_key(normalizer(n)): topic for topic, ns in names.items() for n in ns}
         self._by_name.pop("", None)
         # Our own names that mention another body part ("knee to chest", "opposite arm leg
-        # raise"): a message that uses one is not off-topic.
+        # raise"): a message that uses one is not off-topic. Only those names: "wrist pain
+        # from push-ups" names an exercise of ours, but the wrist is what it asks about.
         # Compared as content words, so "lift the opposite arm and leg" meets "opposite arm leg".
         phrases = sorted(
-            {" ".join(tokens(normalizer(n))) for ns in names.values() for n in ns} - {""},
+            {
+                words
+                for ns in names.values()
+                for n in ns
+                if (words := " ".join(tokens(normalizer(n))))
+                and any(p.search(words) or p.search(clean(n)) for p in self._off_topic)
+            },
             key=len,
             reverse=True,
         )

@@ -74,7 +74,29 @@ NEAR_MISSES = [
     "how do I learn a backflip",
     "how do I fold down the back seats in my car, the lever is stuck and I have tried "
     "everything for weeks now",
+    # another joint's pain named beside one of our exercises; a pet's back; a race; "back" as
+    # a particle (money, an ex) or a computer's backup
+    "my wrists ache after push ups, what can I do",
+    "my cat's back end is wobbly, should I worry",
+    "couch to 5k: how do I train for my first 5k",
+    "how long till I get my tax refund back",
+    "how do I win my ex back",
+    "how do I back it all up before my laptop dies",
 ]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("how many bird dogs should I do a day", "bird_dog"),
+        ("is walking the dog good for my lower back", "walking_for_back"),
+    ],
+)
+async def test_our_exercises_and_back_words_beside_those_words_are_answered(
+    chat: Chat, text: str, topic: str
+) -> None:
+    [reply] = await chat.say(text)
+    assert (reply.kind, reply.topic) == (Kind.FAQ, topic), reply.text[:80]
 
 
 @pytest.mark.parametrize("text", NEAR_MISSES)
@@ -195,6 +217,11 @@ STORIES_ELSEWHERE = [
     "We've tried a water spray and toys. How do I stop a kitten climbing the curtains?",
     "I did a back walkover at gymnastics as a kid and now at 30 I've joined an adult tumbling "
     "class. The coach says my back handspring is close. How do I stop being scared of it?",
+    "I moved out of my flat in August and the letting agent is still holding on to half my "
+    "deposit because of a mark on the wall that was there when I arrived. I have the check-in "
+    "report. How do I get my money back?",
+    "My spaniel is 9 and the vet says his back end is a bit stiff with age. He still loves his "
+    "walks but tires quickly. How far should an older dog walk each day?",
 ]
 
 

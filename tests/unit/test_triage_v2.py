@@ -523,6 +523,7 @@ async def test_retired_set_i_misses_get_their_level(chat: Chat, text: str, urgen
         "I was breathless on the stairs with a heavy chest cold last week but that's cleared up,"
         " now only a bit of mid back stiffness",
         "that exam broke my back, so glad its over",
+        "the vet says our old labrador's back legs are getting weak, is there a harness that helps",
         "Got a chest cold and the cough is annoying, my upper back aches from all the coughing fits",
     ],
 )
