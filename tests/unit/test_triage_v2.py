@@ -524,6 +524,15 @@ async def test_retired_set_i_misses_get_their_level(chat: Chat, text: str, urgen
         " now only a bit of mid back stiffness",
         "that exam broke my back, so glad its over",
         "the vet says our old labrador's back legs are getting weak, is there a harness that helps",
+        "my partner snores much worse when he sleeps on his back, do those pillows work?",
+        "half the office is off sick with a chest infection going round, should I work from home",
+        "my hot flushes and night sweats are the menopause, HRT has helped; my back just aches from"
+        " gardening",
+        "our cat has a tumour on her spine, lifting her basket hurts my back a bit, tips?",
+        "watched a documentary where a man's back pain turned out to be cancer, mine is from the"
+        " gym, it's fine",
+        "does sneezing make back pain worse? just curious, mine is nearly better",
+        "tripped on the step but didn't even hit the ground, my back's a tiny bit sore",
         "Got a chest cold and the cough is annoying, my upper back aches from all the coughing fits",
     ],
 )
