@@ -98,9 +98,7 @@ _PROGRESS = [
     re.compile(p)
     for p in (
         r"^(progress|streak|stats|statistics|chart)$",
-        r"\bmy (progress|streak|stats|statistics|chart|graph)\b",
         r"\bshow (me )?(my )?(progress|streak|stats|chart|graph)\b",
-        r"\bhow (am i|m i|im) doing\b",
         r"\bhow many (sessions|workouts|times)\b.{0,30}\b(have i|did i|this week|so far|done)\b",
         r"\b(weekly|this weeks|week s|weeks) (summary|report|stats|recap)\b",
         r"\bam i on (track|target)\b",
@@ -111,6 +109,16 @@ _PROGRESS = [
         r"\bshow (me )?my (history|log|logs|workouts|sessions)\b",
         r"\bhow many (days|weeks|sessions|workouts|times) in a row\b",
         r"\b(what s|whats|what is) my (streak|record|best streak)\b",
+    )
+]
+# Asking to see one's progress in a few words ("my streak?", "how am I doing"), not a
+# question about training that uses the words ("is the lack of rest killing my progress?",
+# "how am I doing my deadlifts wrong").
+_PROGRESS_SHORT = [
+    re.compile(p)
+    for p in (
+        r"^(\w+ ){0,3}my (progress|streak|stats|statistics|chart|graph)( \w+){0,2}$",
+        r"^(\w+ ){0,2}how (am i|m i|im) doing( \w+){0,3}$",
     )
 ]
 _HELP = re.compile(
@@ -275,7 +283,9 @@ def is_log_request(t: str) -> bool:
 
 
 def is_progress_request(t: str) -> bool:
-    return any(p.search(t) for p in _PROGRESS)
+    if any(p.search(t) for p in _PROGRESS):
+        return True
+    return any(p.search(t) for p in _PROGRESS_SHORT)
 
 
 def is_help_request(t: str) -> bool:

@@ -441,3 +441,18 @@ def test_a_long_story_is_a_workout_request_only_when_today_and_the_session_are_n
         "and want to ease in with a back session, what should i do"
     )
     assert intents.is_workout_request(clean(asked))
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("my progress", True),
+        ("how am i doing this week", True),
+        ("can i see my stats please", True),
+        # the words inside a question about training are not a request to see progress
+        ("is skipping rest days killing my progress", False),
+        ("how am i doing my deadlifts wrong if my lower back hurts", False),
+    ],
+)
+def test_progress_words_in_a_training_question_are_not_a_request(text: str, wanted: bool) -> None:
+    assert intents.is_progress_request(clean(text)) is wanted
