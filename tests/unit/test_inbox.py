@@ -22,7 +22,7 @@ from bot.storage.memory import MemoryStore
 from tests.conftest import Chat
 
 CRACK = ("does cracking your back cause arthritis", "does cracking my back cause arthritis")
-DECLINED = "will a copper insole help my back"
+DECLINED = "will a copper bracelet help my back"
 
 
 def recorded(store: MemoryStore) -> list[Unanswered]:
