@@ -76,7 +76,14 @@ _TODAY_WORDS = r"(today|todays|tonight|2day|tday|2nite|tonite)"
 _SESSION = r"(plan|session|exercises|doing|doin|menu|workout|routine|train|training|do)"
 _TODAY = re.compile(rf"\b{_TODAY_WORDS}\b")
 _SESSION_WORDS = re.compile(rf"\b{_SESSION}\b")
-_NOT_SESSION = re.compile(r"\b(pain|hurt\w*|avoid|safe|sore\w*|ache\w*|injur\w*|why|stiff)\b")
+# Words that make a message about today a question rather than an order: pain words, and
+# asking whether to train at all ("knackered after work, should I still train back tonight?"),
+# not what to do ("what should I train today" still asks for a session).
+_NOT_SESSION = re.compile(
+    r"\b(pain|hurt\w*|avoid|safe|sore\w*|ache\w*|injur\w*|why|stiff)\b"
+    r"|(?<!what )(?<!wat )(?<!wot )(?<!which )\b(should|shud|shld|shoud|can|could) i (still |even |really |just )?"
+    r"(train|workout|work out|lift|exercise|go to the gym|hit the gym)\b"
+)
 _LOG = [
     re.compile(p)
     for p in (

@@ -456,3 +456,17 @@ def test_a_long_story_is_a_workout_request_only_when_today_and_the_session_are_n
 )
 def test_progress_words_in_a_training_question_are_not_a_request(text: str, wanted: bool) -> None:
     assert intents.is_progress_request(clean(text)) is wanted
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted"),
+    [
+        ("what should i train today", True),
+        ("wat shud i do for my back tonight", True),
+        # whether to train at all is a question, not an order for a session
+        ("knackered after work, should i still train back tonight", False),
+        ("can i still lift tonight if im tired", False),
+    ],
+)
+def test_asking_whether_to_train_today_is_not_a_session_request(text: str, wanted: bool) -> None:
+    assert intents.is_workout_request(clean(text)) is wanted
