@@ -33,8 +33,8 @@ from tests.conftest import Chat
 from tests.storage.conftest import count
 
 # Two wordings of one question the knowledge base does not cover (KB pass 7 added an entry on
-# back cracking, which the earlier pair asked about).
-ASKED_TWICE = ("is acupuncture good for my back", "does acupuncture help my back")
+# back cracking and KB pass 10 one on acupuncture, which earlier pairs asked about).
+ASKED_TWICE = ("is reiki good for my back", "does reiki help my back")
 DECLINED = "will a copper bracelet help my back"
 ROOT = Path(__file__).resolve().parents[2]
 
