@@ -185,7 +185,7 @@ class Retriever:
                 for ns in names.values()
                 for n in ns
                 if (words := " ".join(tokens(normalizer(n))))
-                and any(p.search(words) or p.search(clean(n)) for p in self._off_topic)
+                and any(p.search(form) for form in (words, clean(n)) for p in self._off_topic)
             },
             key=len,
             reverse=True,

@@ -290,9 +290,7 @@ def is_log_request(t: str) -> bool:
 
 
 def is_progress_request(t: str) -> bool:
-    if any(p.search(t) for p in _PROGRESS):
-        return True
-    return any(p.search(t) for p in _PROGRESS_SHORT)
+    return any(p.search(t) for p in (*_PROGRESS, *_PROGRESS_SHORT))
 
 
 def is_help_request(t: str) -> bool:
